@@ -1,0 +1,79 @@
+/*
+ * Entrypoint: the one event loop of a component, serving RPC objects,
+ * signal handlers and timers.
+ * SPDX-License-Identifier: MIT
+ *
+ * Components never write their own main loop: libcairn's startup creates
+ * the entrypoint, calls construct(env) and then runs cairn_ep_run(). All
+ * callbacks run on the entrypoint, one at a time.
+ *
+ * Signals are eventfds with counter semantics: several submits before the
+ * handler runs are delivered as one call with the summed count. A signal
+ * carries no data. The receiver creates a signal context and hands a
+ * capability to it (a duplicate of the eventfd) to the signal source.
+ */
+#ifndef CAIRN_ENTRYPOINT_H
+#define CAIRN_ENTRYPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cairn_ep;
+
+/* Create an entrypoint: returns it or NULL with errno-style code in *err. */
+struct cairn_ep *cairn_ep_create(int *err);
+void cairn_ep_destroy(struct cairn_ep *ep);
+
+/*
+ * Run the loop until cairn_ep_stop() (returns 0) or an unrecoverable epoll
+ * error (returns -errno).
+ */
+int cairn_ep_run(struct cairn_ep *ep);
+void cairn_ep_stop(struct cairn_ep *ep);
+
+/*
+ * Dispatch events once, waiting at most timeout_ms (-1 = forever).
+ * Returns the number of events handled, or -errno. Used by code that waits
+ * for a condition synchronously (it calls this until the condition holds).
+ */
+int cairn_ep_dispatch_once(struct cairn_ep *ep, int timeout_ms);
+
+/* Generic fd watch (used by servers for io_uring completions and the like). */
+struct cairn_watch;
+typedef void (*cairn_fd_fn)(void *ctx, uint32_t events);
+struct cairn_watch *cairn_ep_watch(struct cairn_ep *ep, int fd,
+    uint32_t events, cairn_fd_fn fn, void *ctx);
+void cairn_ep_unwatch(struct cairn_ep *ep, struct cairn_watch *w);
+
+/* --- signals --- */
+
+struct cairn_sig;
+typedef void (*cairn_sig_fn)(void *ctx, uint64_t count);
+
+/* A signal context with its handler: NULL on failure. */
+struct cairn_sig *cairn_sig_create(struct cairn_ep *ep, cairn_sig_fn fn,
+    void *ctx);
+void cairn_sig_destroy(struct cairn_sig *s);
+
+/* A new capability for submitting to s (an eventfd duplicate): fd or -errno. */
+int cairn_sig_cap(struct cairn_sig *s) __attribute__((warn_unused_result));
+
+/* Submit to a signal capability (source side). Returns 0 or -errno. */
+int cairn_sig_submit(int sig_cap);
+
+/* --- timers (component-local, on timerfd) --- */
+
+struct cairn_timer;
+typedef void (*cairn_timer_fn)(void *ctx);
+
+struct cairn_timer *cairn_timer_create(struct cairn_ep *ep, cairn_timer_fn fn,
+    void *ctx);
+/* One-shot after `us` microseconds, or periodic when period_us != 0. */
+int cairn_timer_set(struct cairn_timer *t, uint64_t us, uint64_t period_us);
+void cairn_timer_cancel(struct cairn_timer *t);
+void cairn_timer_destroy(struct cairn_timer *t);
+
+/* Monotonic time in microseconds. */
+uint64_t cairn_now_us(void);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * Private declarations shared by the files of libcairn (never installed).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef CAIRN_BASE_IMPL_H
+#define CAIRN_BASE_IMPL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cairn/entrypoint.h>
+#include <cairn/rpc.h>
+
+struct cairn_watch;
+struct rpc_async;
+
+struct cairn_ep {
+	int epfd;
+	bool stop;
+	unsigned nwatch;
+	struct cairn_watch *dead;	/* unwatched during a batch */
+	struct rpc_obj *objs;		/* every object served here */
+	struct rpc_async *calls;	/* outstanding asynchronous calls */
+};
+
+int ep_watch_modify(struct cairn_ep *ep, struct cairn_watch *w,
+    uint32_t events);
+
+/* Destroy every RPC object and async call of ep (entrypoint teardown). */
+void rpc_ep_cleanup(struct cairn_ep *ep);
+
+static inline int
+fcntl_dupfd_cloexec(int fd)
+{
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	return r < 0 ? -errno : r;
+}
+
+#endif
