@@ -138,6 +138,9 @@ void rpc_obj_destroy(struct rpc_obj *obj);
 
 void *rpc_obj_priv(const struct rpc_obj *obj);
 
+/* The interface an object serves (to check a looked-up capability). */
+const struct rpc_iface *rpc_obj_iface(const struct rpc_obj *obj);
+
 /*
  * A new connection to obj: returns the client end (a capability the caller
  * owns and usually sends away), or -errno.

@@ -428,6 +428,12 @@ rpc_obj_priv(const struct rpc_obj *o)
 	return o->priv;
 }
 
+const struct rpc_iface *
+rpc_obj_iface(const struct rpc_obj *o)
+{
+	return o->iface;
+}
+
 unsigned
 rpc_obj_connections(const struct rpc_obj *o)
 {

@@ -1,0 +1,101 @@
+/*
+ * core: shared types of the root process (boot modules, PDs, services).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef CORE_H
+#define CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cairn/entrypoint.h>
+#include <cairn/rpc.h>
+#include <cairn/session/parent.h>
+
+#define CORE_MAX_HOST	32
+
+struct module {
+	char name[64];
+	int fd;			/* write-sealed memfd */
+	uint64_t size;
+	struct module *next;
+};
+
+/* A host resource the scenario allows components to be given. */
+struct host_res {
+	char name[64];
+	char path[4096];
+	bool writeable;
+};
+
+struct dataspace_rec {
+	ino_t ino;
+	uint64_t size;
+	struct dataspace_rec *next;
+};
+
+struct pd {
+	struct core *core;
+	struct rpc_obj *obj;
+	char label[CAIRN_LABEL_MAX];
+	uint64_t quota;
+	uint64_t used;
+	struct dataspace_rec *ds;
+	struct pd *owner;		/* PD whose session this is (quota returns) */
+	/* The process, once started. */
+	pid_t pid;
+	bool running;
+	uint32_t exit_kind;
+	int32_t exit_value;
+	int exit_sig;			/* signal cap, -1 if none */
+	int host_fd[4];
+	char host_name[4][32];
+	unsigned nhost;
+	struct pd *next;
+};
+
+/* A session core handed to its only client, init. */
+struct core_session {
+	uint64_t id;
+	struct rpc_obj *obj;
+	void (*close)(struct core_session *s);
+	void *priv;
+	struct core_session *next;
+};
+
+struct core {
+	struct cairn_ep *ep;
+	struct module *modules;
+	struct host_res host[CORE_MAX_HOST];
+	unsigned nhost;
+	uint64_t ram;			/* quota given to init */
+	struct pd *pds;
+	struct pd *init_pd;
+	struct rpc_obj *parent_obj;	/* init's parent capability */
+	struct core_session *sessions;
+	uint64_t next_session_id;
+	uid_t uid_base;
+	unsigned next_uid;
+	int exit_value;
+	bool verbose;
+};
+
+/* main.c */
+void core_log(struct core *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+struct module *core_module(struct core *c, const char *name);
+const struct host_res *core_host(struct core *c, const char *name);
+
+/* pd.c */
+struct pd *pd_create(struct core *c, const char *label, struct pd *owner);
+void pd_destroy(struct pd *pd);
+int pd_cap(struct pd *pd);
+void pd_child_exited(struct core *c, pid_t pid, int status);
+
+/* services.c */
+int core_start_init(struct core *c);
+int core_open_session(struct core *c, const char *service, const char *args,
+    const char *label, int *cap, uint64_t *id, char *detail, size_t cap_len);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * core: the root process — boot modules, host resources, init's parent.
+ * SPDX-License-Identifier: MIT
+ *
+ * core is the only process with host privileges: it reads the boot
+ * directory into sealed memfds (ROM modules), opens host resources the
+ * scenario allows, creates every process (through the sandbox), and serves
+ * LOG, ROM and PD to init, its only child.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cairn/dataspace.h>
+
+#include "core.h"
+#include "sandbox.h"
+
+void
+core_log(struct core *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)c;
+	fputs("[core] ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+struct module *
+core_module(struct core *c, const char *name)
+{
+	struct module *m;
+
+	for (m = c->modules; m != NULL; m = m->next)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+const struct host_res *
+core_host(struct core *c, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nhost; i++)
+		if (strcmp(c->host[i].name, name) == 0)
+			return &c->host[i];
+	return NULL;
+}
+
+/* Copy one boot file into a write-sealed memfd. */
+static int
+load_module(struct core *c, int dirfd, const char *name)
+{
+	struct module *m;
+	struct stat st;
+	int fd, mfd = -1, r = -ENOMEM;
+	char *buf = NULL;
+	ssize_t n;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = 0;
+		goto out;
+	}
+	m = calloc(1, sizeof(*m));
+	buf = malloc((size_t)st.st_size + 1);
+	if (m == NULL || buf == NULL) {
+		free(m);
+		goto out;
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	if (n != st.st_size) {
+		free(m);
+		r = -EIO;
+		goto out;
+	}
+	mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0 || write(mfd, buf, (size_t)n) != n ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		r = -errno;
+		free(m);
+		if (mfd >= 0)
+			close(mfd);
+		goto out;
+	}
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->fd = mfd;
+	m->size = (uint64_t)n;
+	m->next = c->modules;
+	c->modules = m;
+	r = 0;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static int
+load_boot(struct core *c, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int r = 0;
+
+	if (d == NULL) {
+		core_log(c, "fatal: boot directory '%s': %s", dir,
+		    strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(d)) != NULL && r == 0) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (strlen(e->d_name) >= sizeof(c->modules->name)) {
+			core_log(c, "fatal: boot module name '%s' too long",
+			    e->d_name);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		r = load_module(c, dirfd(d), e->d_name);
+		if (r < 0)
+			core_log(c, "fatal: boot module '%s': %s", e->d_name,
+			    strerror(-r));
+	}
+	closedir(d);
+	return r;
+}
+
+static int
+add_host(struct core *c, const char *spec)
+{
+	struct host_res *h;
+	const char *eq = strchr(spec, '=');
+	size_t len;
+
+	if (eq == NULL || eq == spec || c->nhost >= CORE_MAX_HOST ||
+	    (size_t)(eq - spec) >= sizeof(h->name))
+		return -EINVAL;
+	h = &c->host[c->nhost++];
+	memcpy(h->name, spec, (size_t)(eq - spec));
+	snprintf(h->path, sizeof(h->path), "%s", eq + 1);
+	len = strlen(h->path);
+	if (len > 3 && strcmp(h->path + len - 3, ":rw") == 0) {
+		h->path[len - 3] = '\0';
+		h->writeable = true;
+	}
+	return 0;
+}
+
+static void
+reap(struct core *c)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		pd_child_exited(c, pid, status);
+}
+
+struct sigctx {
+	struct core *c;
+	int fd;
+};
+
+static void
+on_signal(void *ctx, uint32_t events)
+{
+	struct sigctx *s = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(s->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			reap(s->c);
+		} else {
+			core_log(s->c, "stopping on signal %u", si.ssi_signo);
+			s->c->exit_value = 128 + (int)si.ssi_signo;
+			cairn_ep_stop(s->c->ep);
+		}
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: core --boot DIR [--host NAME=PATH[:rw]]... "
+	    "[--ram SIZE]\n");
+	exit(2);
+}
+
+static uint64_t
+parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'G': v <<= 10; /* fall through */
+	case 'M': v <<= 10; /* fall through */
+	case 'K': v <<= 10; end++; break;
+	default: break;
+	}
+	return *end ? 0 : v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "boot", required_argument, NULL, 'b' },
+		{ "host", required_argument, NULL, 'h' },
+		{ "ram", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct core core;
+	struct core *c = &core;
+	struct sigctx sctx;
+	const char *boot = NULL;
+	sigset_t set;
+	int o, err = 0;
+	struct pd *pd;
+
+	c->ram = 1ull << 30;
+	c->uid_base = 200000;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'b': boot = optarg; break;
+		case 'h':
+			if (add_host(c, optarg) < 0) {
+				fprintf(stderr, "core: bad --host '%s'\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			c->ram = parse_size(optarg);
+			if (c->ram == 0)
+				usage();
+			break;
+		case 'v': c->verbose = true; break;
+		default: usage();
+		}
+	}
+	if (boot == NULL)
+		usage();
+	if (geteuid() != 0) {
+		core_log(c, "fatal: core must run as root (it creates "
+		    "namespaces, cgroups and unprivileged users)");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	c->ep = cairn_ep_create(&err);
+	if (c->ep == NULL || load_boot(c, boot) < 0)
+		return 1;
+	if (sandbox_init() < 0)
+		core_log(c, "Warning: memory cgroups unavailable: RAM quotas "
+		    "are enforced for dataspaces only");
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sctx.c = c;
+	sctx.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sctx.fd < 0 ||
+	    cairn_ep_watch(c->ep, sctx.fd, EPOLLIN, on_signal, &sctx) == NULL)
+		return 1;
+	if (core_start_init(c) < 0)
+		return 1;
+	cairn_ep_run(c->ep);
+
+	/* Stop everything that still runs, then reap it. */
+	for (pd = c->pds; pd != NULL; pd = pd->next)
+		if (pd->running)
+			kill(pd->pid, SIGKILL);
+	for (pd = c->pds; pd != NULL; pd = pd->next)
+		if (pd->running) {
+			int status;
+
+			if (waitpid(pd->pid, &status, 0) == pd->pid) {
+				bool oom;
+
+				sandbox_release(pd->pid, &oom);
+				pd->running = false;
+			}
+		}
+	sandbox_fini();
+	return c->exit_value;
+}
