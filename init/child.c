@@ -78,23 +78,20 @@ static int
 make_config(struct child *ch)
 {
 	struct xml_node start, cfg;
-	int fd, r;
+	int r;
 
 	if (child_start_node(ch, &start) < 0 ||
 	    xml_node_first(&start, "config", &cfg) < 0)
 		return 0;
-	fd = cairn_ds_create_memfd("config", cfg.size + 1, false);
-	if (fd < 0)
-		return fd;
-	if (pwrite(fd, cfg.addr, cfg.size, 0) != (ssize_t)cfg.size ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) < 0) {
-		close(fd);
-		return -EIO;
-	}
-	r = cairn_ds_from_fd(&ch->config_ds, fd);
-	if (r < 0) {
-		close(fd);
+	r = cairn_ram_alloc(ch->init->env, cfg.size + 1, &ch->config_ds);
+	if (r < 0)
 		return r;
+	memcpy(ch->config_ds.addr, cfg.addr, cfg.size);
+	cairn_ds_detach(&ch->config_ds);
+	/* Read-only from here on, for the child and for us. */
+	if (fcntl(ch->config_ds.fd, F_ADD_SEALS, F_SEAL_WRITE) < 0) {
+		cairn_ram_free(ch->init->env, &ch->config_ds);
+		return -EIO;
 	}
 	ch->config_size = cfg.size;
 	return 0;
@@ -292,7 +289,7 @@ child_destroy(struct child *ch)
 	ch->parent_obj = NULL;
 	rpc_obj_destroy(ch->config_rom);
 	ch->config_rom = NULL;
-	cairn_ds_release(&ch->config_ds);
+	cairn_ram_free(env, &ch->config_ds);
 }
 
 void

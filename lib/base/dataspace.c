@@ -16,15 +16,17 @@
 int
 cairn_ds_create_memfd(const char *name, size_t size, bool seal_write)
 {
-	int fd, seals = SIZE_SEALS | F_SEAL_SEAL;
+	int fd, seals = SIZE_SEALS;
 
 	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)size) < 0)
 		goto fail;
+	/* A writable dataspace stays open for F_SEAL_WRITE, so its owner can
+	 * later turn it into a read-only one (e.g. a config ROM). */
 	if (seal_write)
-		seals |= F_SEAL_WRITE;
+		seals |= F_SEAL_WRITE | F_SEAL_SEAL;
 	if (fcntl(fd, F_ADD_SEALS, seals) < 0)
 		goto fail;
 	return fd;

@@ -50,8 +50,7 @@ h_session(struct rpc_msg *m)
 		    "donation from \"%s\": %llu, need %llu", label,
 		    (unsigned long long)quota,
 		    (unsigned long long)r->ops->min_quota);
-		cairn_error(r->env, "%s", res->detail);
-		return ROOT_QUOTA;
+		return ROOT_QUOTA;	/* the parent logs it, once */
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -60,10 +59,7 @@ h_session(struct rpc_msg *m)
 	    sizeof(res->detail));
 	if (st != ROOT_OK) {
 		free(s);
-		if (res->detail[0])
-			cairn_error(r->env, "%s session for \"%s\" refused: %s",
-			    r->service, label, res->detail);
-		return st;
+		return st;	/* the parent logs the refusal, once */
 	}
 	cap = rpc_obj_cap(s->obj);
 	if (cap < 0) {
