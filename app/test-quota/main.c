@@ -45,6 +45,8 @@ construct(struct cairn_env *env)
 		if (p == NULL)
 			break;
 		memset(p, 0x5a, 1 << 20);
+		/* Keep the compiler from dropping memory nobody reads. */
+		__asm__ volatile("" : : "r"(p) : "memory");
 	}
 	cairn_error(env, "malloc failed before the quota was enforced");
 	cairn_exit(env, 1);
