@@ -53,7 +53,7 @@ struct xml_attr {
  * skipped; exactly one root element must follow (then only whitespace and
  * comments). A NUL byte ends the document early (ROM dataspaces are
  * zero-padded). max_depth bounds nesting, the root being level 1 (0 = default
- * of 64; values above 1024 are treated as 1024).
+ * of 64; values above 256 are treated as 256).
  * Returns 0 and fills *root, or -EINVAL and fills *err (may be NULL).
  */
 int xml_parse(const char *buf, size_t len, unsigned max_depth,
@@ -162,7 +162,10 @@ long xml_decode(const char *src, size_t len, char *dst, size_t cap);
  * children or content, attributes added after children still land in the
  * start tag in call order, no trailing newline, a NUL written after the root
  * (not counted in `used`, needs one byte of capacity). Attribute values and
- * content are escaped (`&` `<` `>` `"`); xml_gen_append inserts raw XML.
+ * content are escaped (`&` `<` `>` `"`, and a value's trailing backslash as
+ * `&#92;` since the parser reads `\"` as an escaped quote); xml_gen_append
+ * inserts raw XML. After text or raw content alone the end tag follows
+ * directly (`<a>text</a>`); after a child it goes on its own line.
  */
 struct xml_gen {
 	char *buf;
