@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairn/alloc.h>
 #include <cairn/env.h>
 
 void
@@ -19,6 +20,28 @@ construct(struct cairn_env *env)
 	if (cairn_ram_quota(env, &quota, &used) < 0)
 		cairn_exit(env, 1);
 	cairn_log(env, "quota %llu", (unsigned long long)quota);
+
+	/* The quota allocator: a limit of its own, frees return quota. */
+	{
+		struct cairn_quota_alloc qa;
+		struct cairn_dealloc *d;
+		uint64_t before, after, q2;
+		void *p1, *p2;
+
+		cairn_quota_alloc_init(&qa, env, 64 * 1024);
+		d = cairn_alloc_dealloc(&qa.alloc);
+		(void)cairn_ram_quota(env, &q2, &before);
+		p1 = cairn_alloc(&qa.alloc, 40000);
+		p2 = cairn_alloc(&qa.alloc, 40000);
+		if (p1)
+			memset(p1, 7, 40000);
+		cairn_free(d, p1, 40000);
+		(void)cairn_ram_quota(env, &q2, &after);
+		cairn_log(env, "quota allocator: %s, %s",
+		    p1 && !p2 ? "limit enforced" : "LIMIT BROKEN",
+		    after == before ? "memory returned" : "MEMORY KEPT");
+		cairn_quota_alloc_fini(&qa);
+	}
 
 	/* A dataspace larger than the quota is refused, not fatal. */
 	r = cairn_ram_alloc(env, (size_t)quota + 4096, &ds);
