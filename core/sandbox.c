@@ -119,6 +119,17 @@ static int write_at(int dfd, const char *file, const char *val)
 }
 
 /*
+ * In child_main(): a failing call names its step; errno says the rest.
+ * The parent turns both into "sandbox: 'NAME': STEP: strerror(errno)".
+ */
+#define STEP(call, name) do { \
+	if ((call) < 0) { \
+		c->step = (name); \
+		goto fail; \
+	} \
+} while (0)
+
+/*
  * The child. Signals are blocked on entry (the parent blocked them all
  * before clone), so none of core's handlers can run here.
  */
@@ -136,7 +147,7 @@ static int child_main(void *arg)
 	struct pollfd pfd;
 	uint64_t mask = 0;
 	int copy[SANDBOX_MAX_FDS];
-	int hi, bin, pidfd, null, err2 = -1;
+	int hi, bin, pidfd, null, err2;
 	unsigned i, n = s->nfds;
 	int sig;
 
@@ -152,17 +163,12 @@ static int child_main(void *arg)
 			continue;
 		memset(&ka, 0, sizeof(ka));
 		ka.handler = sig == SIGPIPE ? SIG_IGN : SIG_DFL;
-		if (syscall(SYS_rt_sigaction, sig, &ka, NULL, 8) < 0) {
-			c->step = "rt_sigaction";
-			goto fail;
-		}
+		STEP(syscall(SYS_rt_sigaction, sig, &ka, NULL, 8),
+		    "rt_sigaction");
 	}
 
 	/* Leave core's session and process group: kill(0, ...) is ours. */
-	if (setsid() < 0) {
-		c->step = "setsid";
-		goto fail;
-	}
+	STEP(setsid(), "setsid");
 
 	/*
 	 * Join the memory cgroup before exec, so that the new image is charged
@@ -171,29 +177,16 @@ static int child_main(void *arg)
 	 * cgroup.procs it does not take cgroup_threadgroup_rwsem for writing,
 	 * which costs an RCU grace period (about 0.3 ms here) per spawn.
 	 */
-	if (c->cg_tasks >= 0 && write(c->cg_tasks, "0", 1) != 1) {
-		c->step = "memory cgroup tasks";
-		goto fail;
-	}
+	if (c->cg_tasks >= 0)
+		STEP(write(c->cg_tasks, "0", 1), "memory cgroup tasks");
 
-	if (setns(sb.mntns, CLONE_NEWNS) < 0) {
-		c->step = "setns(mnt)";
-		goto fail;
-	}
-	if (unshare(CLONE_NEWNS) < 0) {
-		c->step = "unshare(mnt)";
-		goto fail;
-	}
-	if (c->netns >= 0 && setns(c->netns, CLONE_NEWNET) < 0) {
-		c->step = "setns(net)";
-		goto fail;
-	}
+	STEP(setns(sb.mntns, CLONE_NEWNS), "setns(mnt)");
+	STEP(unshare(CLONE_NEWNS), "unshare(mnt)");
+	if (c->netns >= 0)
+		STEP(setns(c->netns, CLONE_NEWNET), "setns(net)");
 	/* The fresh UTS namespace still holds the host's names. */
-	if (sethostname(HOSTNAME, sizeof(HOSTNAME) - 1) < 0 ||
-	    setdomainname("(none)", 6) < 0) {
-		c->step = "sethostname";
-		goto fail;
-	}
+	STEP(sethostname(HOSTNAME, sizeof(HOSTNAME) - 1), "sethostname");
+	STEP(setdomainname("(none)", 6), "setdomainname");
 
 	/*
 	 * Descriptors. First copy everything needed above the highest target,
@@ -201,118 +194,68 @@ static int child_main(void *arg)
 	 * installed, whatever the order and overlap of spec->fds.
 	 */
 	hi = 3 + (int)n + 2;
-	for (i = 0; i < n; i++) {
-		copy[i] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, hi);
-		if (copy[i] < 0) {
-			c->step = "passing descriptor";
-			goto fail;
-		}
-	}
-	bin = fcntl(s->binary_fd, F_DUPFD_CLOEXEC, hi);
-	if (bin < 0) {
-		c->step = "binary descriptor";
-		goto fail;
-	}
-	pidfd = fcntl(sb.core_pidfd, F_DUPFD_CLOEXEC, hi);
-	null = fcntl(sb.devnull, F_DUPFD_CLOEXEC, hi);
+	for (i = 0; i < n; i++)
+		STEP(copy[i] = fcntl(s->fds[i], F_DUPFD_CLOEXEC, hi),
+		    "passing descriptor");
+	STEP(bin = fcntl(s->binary_fd, F_DUPFD_CLOEXEC, hi),
+	    "binary descriptor");
+	STEP(pidfd = fcntl(sb.core_pidfd, F_DUPFD_CLOEXEC, hi), "F_DUPFD");
+	STEP(null = fcntl(sb.devnull, F_DUPFD_CLOEXEC, hi), "F_DUPFD");
+	err2 = null;
 	if (s->flags & SANDBOX_KEEP_STDERR)
-		err2 = fcntl(2, F_DUPFD_CLOEXEC, hi);
-	if (pidfd < 0 || null < 0 ||
-	    ((s->flags & SANDBOX_KEEP_STDERR) && err2 < 0)) {
-		c->step = "F_DUPFD";
-		goto fail;
-	}
-	for (i = 0; i < n; i++) {
-		if (dup2(copy[i], 3 + (int)i) < 0) {
-			c->step = "dup2";
-			goto fail;
-		}
-	}
+		STEP(err2 = fcntl(2, F_DUPFD_CLOEXEC, hi), "F_DUPFD");
+	for (i = 0; i < n; i++)
+		STEP(dup2(copy[i], 3 + (int)i), "dup2");
 	/* These two stay until the exec closes them. */
-	bin = dup3(bin, 3 + (int)n, O_CLOEXEC);
-	pidfd = dup3(pidfd, 3 + (int)n + 1, O_CLOEXEC);
-	if (bin < 0 || pidfd < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-	    dup2(err2 >= 0 ? err2 : null, 2) < 0) {
-		c->step = "dup2";
-		goto fail;
-	}
-	if (close_range((unsigned)hi, ~0U, 0) < 0) {
-		c->step = "close_range";
-		goto fail;
-	}
+	STEP(bin = dup3(bin, 3 + (int)n, O_CLOEXEC), "dup3");
+	STEP(pidfd = dup3(pidfd, 3 + (int)n + 1, O_CLOEXEC), "dup3");
+	STEP(dup2(null, 0), "dup2");
+	STEP(dup2(null, 1), "dup2");
+	STEP(dup2(err2, 2), "dup2");
+	STEP(close_range((unsigned)hi, ~0U, 0), "close_range");
 
-	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0 ||
-	    setrlimit(RLIMIT_CORE, &core) < 0) {
-		c->step = "setrlimit";
-		goto fail;
-	}
+	STEP(setrlimit(RLIMIT_NOFILE, &nofile), "setrlimit");
+	STEP(setrlimit(RLIMIT_CORE, &core), "setrlimit");
 
 	/*
 	 * Credentials. The bounding set and the securebits need CAP_SETPCAP,
 	 * so they go first; then the uid change clears the permitted,
 	 * effective and ambient sets, and capset clears the inheritable one.
 	 */
-	for (i = 0; i <= (unsigned)sb.last_cap; i++) {
-		if (prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0) {
-			c->step = "PR_CAPBSET_DROP";
-			goto fail;
-		}
-	}
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+	for (i = 0; i <= (unsigned)sb.last_cap; i++)
+		STEP(prctl(PR_CAPBSET_DROP, i, 0, 0, 0), "PR_CAPBSET_DROP");
+	STEP(prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
 	    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
 	    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-	    0, 0, 0) < 0) {
-		c->step = "PR_SET_SECUREBITS";
-		goto fail;
-	}
-	if (syscall(SYS_setgroups, 0, NULL) < 0) {
-		c->step = "setgroups";
-		goto fail;
-	}
-	if (syscall(SYS_setresgid, s->gid, s->gid, s->gid) < 0) {
-		c->step = "setresgid";
-		goto fail;
-	}
-	if (syscall(SYS_setresuid, s->uid, s->uid, s->uid) < 0) {
-		c->step = "setresuid";
-		goto fail;
-	}
-	if (syscall(SYS_capset, &caphdr, capdata) < 0) {
-		c->step = "capset";
-		goto fail;
-	}
+	    0, 0, 0), "PR_SET_SECUREBITS");
+	STEP(syscall(SYS_setgroups, 0, NULL), "setgroups");
+	STEP(syscall(SYS_setresgid, s->gid, s->gid, s->gid), "setresgid");
+	STEP(syscall(SYS_setresuid, s->uid, s->uid, s->uid), "setresuid");
+	STEP(syscall(SYS_capset, &caphdr, capdata), "capset");
 
 	/*
 	 * The parent-death signal is reset by a credential change, so it is
 	 * set after it; core may have died before, which its pidfd tells.
 	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
-		c->step = "PR_SET_PDEATHSIG";
-		goto fail;
-	}
+	STEP(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG");
 	pfd.fd = pidfd;
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, 0) != 0)
 		_exit(127);
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		c->step = "PR_SET_NO_NEW_PRIVS";
-		goto fail;
-	}
-	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8) < 0) {
-		c->step = "rt_sigprocmask";
-		goto fail;
-	}
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, c->filter) < 0) {
-		c->step = "seccomp";
-		goto fail;
-	}
+	STEP(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+	STEP(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, NULL, 8),
+	    "rt_sigprocmask");
+	STEP(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, c->filter),
+	    "seccomp");
 	syscall(SYS_execveat, bin, "", c->argv, c->envp, AT_EMPTY_PATH);
 	c->step = "execveat";
 fail:
-	c->err = errno ? errno : EINVAL;
+	c->err = errno != 0 ? errno : EIO;
 	_exit(127);
 }
+
+#undef STEP
 
 /* Everything a component may do; see sandbox.h. */
 static const int allow_always[] = {
@@ -829,6 +772,24 @@ out_rmdir:
 	return err;
 }
 
+/*
+ * A child leaves its cgroup when it exits, before it is reaped, so the
+ * directory can go right after; a short retry covers a kernel that is still
+ * busy taking the child down.
+ */
+static int cg_rmdir(const char *name)
+{
+	struct timespec ms = { 0, 1000000 };
+	int tries;
+
+	for (tries = 0; unlinkat(sb.cg_dir, name, AT_REMOVEDIR) < 0; tries++) {
+		if (errno != EBUSY || tries == 100)
+			return -errno;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
 static void reap(pid_t pid)
 {
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -926,7 +887,7 @@ int sandbox_spawn(const struct sandbox_spec *s, pid_t *pid)
 			step = "memory cgroup";
 			kill(child, SIGKILL);
 			reap(child);
-			unlinkat(sb.cg_dir, tmp, AT_REMOVEDIR);
+			cg_rmdir(tmp);
 			goto fail;
 		}
 	}
@@ -938,7 +899,7 @@ out_stack:
 out_cg:
 	if (c.cg_tasks >= 0) {
 		close(c.cg_tasks);
-		unlinkat(sb.cg_dir, tmp, AT_REMOVEDIR);
+		cg_rmdir(tmp);
 	}
 fail:
 	report(s, step, -err);
@@ -966,12 +927,11 @@ static bool oom_kills(int dfd)
 
 int sandbox_release(pid_t pid, bool *oom_killed)
 {
-	struct timespec ms = { 0, 1000000 };
-	char prefix[16];
+	char prefix[16], name[NAME_MAX + 1];
 	struct dirent *e;
 	size_t len;
 	DIR *d;
-	int fd, dfd, err = 0, tries;
+	int fd, dfd;
 
 	if (oom_killed != NULL)
 		*oom_killed = false;
@@ -983,35 +943,24 @@ int sandbox_release(pid_t pid, bool *oom_killed)
 		return -errno;
 	d = fdopendir(fd);
 	if (d == NULL) {
-		err = -errno;
 		close(fd);
-		return err;
+		return -ENOMEM;
 	}
 	while ((e = readdir(d)) != NULL)
 		if (e->d_type == DT_DIR && strncmp(e->d_name, prefix, len) == 0)
 			break;
+	if (e != NULL)
+		snprintf(name, sizeof(name), "%s", e->d_name);
+	closedir(d);
 	if (e == NULL)
-		goto out;
-	dfd = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return 0;
+	dfd = openat(sb.cg_dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		if (oom_killed != NULL)
 			*oom_killed = oom_kills(dfd);
 		close(dfd);
 	}
-	/*
-	 * The child left the cgroup when it exited, before it was reaped; a
-	 * short retry covers a kernel that is still busy taking it down.
-	 */
-	for (tries = 0; unlinkat(fd, e->d_name, AT_REMOVEDIR) < 0; tries++) {
-		if (errno != EBUSY || tries == 100) {
-			err = -errno;
-			break;
-		}
-		nanosleep(&ms, NULL);
-	}
-out:
-	closedir(d);
-	return err;
+	return cg_rmdir(name);
 }
 
 int sandbox_export_filter(unsigned flags, int fd)

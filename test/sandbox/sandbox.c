@@ -5,6 +5,7 @@
  * Usage: test-sandbox PROBE (the static sandbox-probe binary). Needs root,
  * as core does; otherwise every case is skipped.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -388,6 +389,51 @@ static void t_kvm(void)
 	T_CHECK(v != NULL && strcmp(v, "EPERM") == 0);
 }
 
+/* The memory cgroup line of /proc/PID/cgroup, as a path under CG root. */
+static int memcg_of(pid_t pid, char *path, size_t len)
+{
+	char file[64], line[512], *p;
+	FILE *f;
+	int err = -ENOENT;
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	f = fopen(file, "re");
+	if (f == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strstr(line, ":memory:");
+		if (p == NULL)
+			continue;
+		snprintf(path, len, "/sys/fs/cgroup/memory%s", p + 8);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* Cgroups left in this process's cairn directory, or -1 without one. */
+static int leftover_cgroups(void)
+{
+	char path[600], own[512];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (memcg_of(getpid(), own, sizeof(own)) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/cairn-%d", own, (int)getpid());
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_type == DT_DIR && e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 static void t_keep_stderr(void)
 {
 	const char *v;
@@ -437,11 +483,16 @@ static void t_not_elf(void)
 	T_CHECK(fd >= 0);
 	spec_init(&s, fd, NULL, 0, NULL, errbuf, sizeof(errbuf));
 	s.name = "bad";
+	s.ram_limit = 16 * MIB;
 	err = sandbox_spawn(&s, &pid);
 	close(fd);
 	T_CHECKF(err == -ENOEXEC, "err %d", err);
 	T_CHECKF(strcmp(errbuf, "sandbox: 'bad': execveat: Exec format error")
 	    == 0, "message '%.100s'", errbuf);
+	/* The failed child's cgroup is gone again. */
+	if (g.memcg)
+		T_CHECKF(leftover_cgroups() == 0, "%d left",
+		    leftover_cgroups());
 }
 
 static void t_uid0(void)
@@ -476,30 +527,6 @@ static void t_bad_fd(void)
 	T_CHECKF(err == -EBADF, "err %d", err);
 	T_CHECKF(strcmp(errbuf, "sandbox: 'probe': passing descriptor: "
 	    "Bad file descriptor") == 0, "message '%.100s'", errbuf);
-}
-
-/* The memory cgroup line of /proc/PID/cgroup, as a path under CG root. */
-static int memcg_of(pid_t pid, char *path, size_t len)
-{
-	char file[64], line[512], *p;
-	FILE *f;
-	int err = -ENOENT;
-
-	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
-	f = fopen(file, "re");
-	if (f == NULL)
-		return -errno;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		p = strstr(line, ":memory:");
-		if (p == NULL)
-			continue;
-		snprintf(path, len, "/sys/fs/cgroup/memory%s", p + 8);
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
 }
 
 static unsigned long long read_ull(const char *dir, const char *file)
@@ -659,6 +686,15 @@ static void t_export(void)
 	T_CHECK(st.st_size > 0 && st.st_size % 8 == 0);
 }
 
+static void t_leftover(void)
+{
+	if (g.skip != NULL)
+		T_SKIP("%s", g.skip);
+	if (!g.memcg)
+		T_SKIP("no memory cgroup hierarchy at /sys/fs/cgroup/memory");
+	T_CHECKF(leftover_cgroups() == 0, "%d left", leftover_cgroups());
+}
+
 static int init_err;
 
 static void t_init(void)
@@ -729,6 +765,8 @@ int main(int argc, char **argv)
 	T_RUN("sandbox-120", "child dies with the thread that spawned it",
 	    t_parent_death);
 	T_RUN("sandbox-130", "the filter exports as BPF", t_export);
+	T_RUN("sandbox-131", "no cgroup is left after all releases",
+	    t_leftover);
 	if (g.skip == NULL)
 		sandbox_fini();
 	return t_done();
