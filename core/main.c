@@ -274,9 +274,13 @@ main(int argc, char **argv)
 	c->ep = cairn_ep_create(&err);
 	if (c->ep == NULL || load_boot(c, boot) < 0)
 		return 1;
-	if (sandbox_init() < 0)
-		core_log(c, "Warning: memory cgroups unavailable: RAM quotas "
-		    "are enforced for dataspaces only");
+	/* sandbox_init() warns itself when memory cgroups are missing; a
+	 * failure means no component could be sandboxed at all. */
+	if ((err = sandbox_init()) < 0) {
+		core_log(c, "fatal: cannot set up the sandbox: %s",
+		    strerror(-err));
+		return 1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);

@@ -270,15 +270,24 @@ h_start(struct rpc_msg *m)
 	spec.ram_limit = pd->quota + PROCESS_SLACK;
 	spec.uid = pd->core->uid_base + pd->core->next_uid;
 	spec.gid = spec.uid;
-	spec.flags = pd->nhost ? SANDBOX_IO_URING : 0;
+	/*
+	 * Components without io_uring cannot create sockets (seccomp), so a
+	 * network namespace of their own would add nothing but start-up time:
+	 * they share one empty namespace. io_uring bypasses seccomp, so its
+	 * users get a fresh one each.
+	 */
+	spec.flags = pd->nhost ? SANDBOX_IO_URING : SANDBOX_SHARED_NET;
+	spec.errbuf = e->detail;
+	spec.errbuf_size = sizeof(e->detail);
 	spec.argv = argv;
 	spec.envp = envp;
 	pd->core->next_uid = (pd->core->next_uid + 1) % 60000;
 	r = sandbox_spawn(&spec, &pd->pid);
 	close(fds[1]);
 	if (r < 0) {
-		snprintf(e->detail, sizeof(e->detail), "cannot start '%s': %s",
-		    a.name, strerror(-r));
+		if (e->detail[0] == '\0')
+			snprintf(e->detail, sizeof(e->detail), "cannot start "
+			    "'%s': %s", a.name, strerror(-r));
 		return PD_FAILED;
 	}
 	pd->running = true;
