@@ -19,7 +19,16 @@ struct module {
 	char name[64];
 	int fd;			/* write-sealed memfd */
 	uint64_t size;
+	uint64_t version;	/* bumped when the boot file is replaced */
 	struct module *next;
+};
+
+/* A ROM session at core: its module and the client's change signal. */
+struct rom_session {
+	struct core *core;
+	struct module *mod;
+	int sigh;		/* -1 until registered */
+	struct rom_session *next;
 };
 
 /* A host resource the scenario allows components to be given. */
@@ -74,6 +83,7 @@ struct core {
 	struct pd *init_pd;
 	struct rpc_obj *parent_obj;	/* init's parent capability */
 	struct core_session *sessions;
+	struct rom_session *roms;
 	uint64_t next_session_id;
 	uid_t uid_base;
 	unsigned next_uid;
@@ -93,7 +103,10 @@ void pd_destroy(struct pd *pd);
 int pd_cap(struct pd *pd);
 void pd_child_exited(struct core *c, pid_t pid, int status);
 
+int core_load_module(struct core *c, int dirfd, const char *name);
+
 /* services.c */
+void core_rom_changed(struct core *c, struct module *m);
 int core_start_init(struct core *c);
 int core_open_session(struct core *c, const char *service, const char *args,
     const char *label, int *cap, uint64_t *id, char *detail, size_t cap_len);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,11 +65,14 @@ core_host(struct core *c, const char *name)
 	return NULL;
 }
 
-/* Copy one boot file into a write-sealed memfd. */
-static int
-load_module(struct core *c, int dirfd, const char *name)
+/*
+ * Copy one boot file into a write-sealed memfd. A module that exists
+ * already gets the new content as a new version; its readers are told.
+ */
+int
+core_load_module(struct core *c, int dirfd, const char *name)
 {
-	struct module *m;
+	struct module *m, *old = core_module(c, name);
 	struct stat st;
 	int fd, mfd = -1, r = -ENOMEM;
 	char *buf = NULL;
@@ -105,11 +109,22 @@ load_module(struct core *c, int dirfd, const char *name)
 			close(mfd);
 		goto out;
 	}
-	snprintf(m->name, sizeof(m->name), "%s", name);
-	m->fd = mfd;
-	m->size = (uint64_t)n;
-	m->next = c->modules;
-	c->modules = m;
+	if (old != NULL) {
+		/* Readers hold duplicates of the old memfd: it stays valid. */
+		close(old->fd);
+		old->fd = mfd;
+		old->size = (uint64_t)n;
+		old->version++;
+		free(m);
+		core_rom_changed(c, old);
+	} else {
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		m->fd = mfd;
+		m->size = (uint64_t)n;
+		m->version = 1;
+		m->next = c->modules;
+		c->modules = m;
+	}
 	r = 0;
 out:
 	free(buf);
@@ -139,7 +154,7 @@ load_boot(struct core *c, const char *dir)
 			r = -ENAMETOOLONG;
 			break;
 		}
-		r = load_module(c, dirfd(d), e->d_name);
+		r = core_load_module(c, dirfd(d), e->d_name);
 		if (r < 0)
 			core_log(c, "fatal: boot module '%s': %s", e->d_name,
 			    strerror(-r));
@@ -166,6 +181,56 @@ add_host(struct core *c, const char *spec)
 		h->path[len - 3] = '\0';
 		h->writeable = true;
 	}
+	return 0;
+}
+
+/*
+ * The boot directory is watched: a file written anew (or renamed into
+ * place, as `cairn run` does) becomes a new version of its ROM module.
+ * This is how a scenario changes init's config at run time.
+ */
+struct bootwatch {
+	struct core *c;
+	int ifd;
+	int dirfd;
+};
+
+static void
+on_boot_change(void *ctx, uint32_t events)
+{
+	struct bootwatch *w = ctx;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(w->ifd, buf, sizeof(buf))) > 0) {
+		char *p;
+
+		for (p = buf; p < buf + n; ) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->len == 0 || ev->name[0] == '.')
+				continue;
+			if (core_load_module(w->c, w->dirfd, ev->name) < 0)
+				core_log(w->c, "Warning: boot module '%s' "
+				    "changed but cannot be read", ev->name);
+			else if (w->c->verbose)
+				core_log(w->c, "boot module '%s' changed",
+				    ev->name);
+		}
+	}
+}
+
+static int
+watch_boot(struct core *c, const char *dir, struct bootwatch *w)
+{
+	w->c = c;
+	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->dirfd < 0 || w->ifd < 0 ||
+	    inotify_add_watch(w->ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0 ||
+	    cairn_ep_watch(c->ep, w->ifd, EPOLLIN, on_boot_change, w) == NULL)
+		return -errno;
 	return 0;
 }
 
@@ -237,6 +302,7 @@ main(int argc, char **argv)
 	static struct core core;
 	struct core *c = &core;
 	struct sigctx sctx;
+	struct bootwatch bw;
 	const char *boot = NULL;
 	sigset_t set;
 	int o, err = 0;
@@ -274,6 +340,9 @@ main(int argc, char **argv)
 	c->ep = cairn_ep_create(&err);
 	if (c->ep == NULL || load_boot(c, boot) < 0)
 		return 1;
+	if (watch_boot(c, boot, &bw) < 0)
+		core_log(c, "Warning: boot modules will not follow changes of "
+		    "'%s'", boot);
 	/* sandbox_init() warns itself when memory cgroups are missing; a
 	 * failure means no component could be sandboxed at all. */
 	if ((err = sandbox_init()) < 0) {

@@ -59,14 +59,15 @@ static const struct rpc_iface log_iface = { "LOG", log_ops, LOG_N_OPS, NULL,
 static int
 h_rom_dataspace(struct rpc_msg *m)
 {
-	struct module *mod = rpc_obj_priv(m->obj);
+	struct rom_session *rs = rpc_obj_priv(m->obj);
+	struct module *mod = rs->mod;
 	struct rom_ds_res *r = m->res;
 	int fd = fcntl(mod->fd, F_DUPFD_CLOEXEC, 0);
 
 	if (fd < 0)
 		return RPC_E_NOMEM;
 	r->size = mod->size;
-	r->version = 1;
+	r->version = mod->version;
 	m->res_size = sizeof(*r);
 	m->res_fds[0] = fd;
 	m->res_nfds = 1;
@@ -76,7 +77,27 @@ h_rom_dataspace(struct rpc_msg *m)
 static int
 h_rom_sigh(struct rpc_msg *m)
 {
-	return ROM_OK;	/* boot modules are static: nothing to signal */
+	struct rom_session *rs = rpc_obj_priv(m->obj);
+
+	if (rs->sigh >= 0)
+		close(rs->sigh);
+	rs->sigh = -1;
+	if (m->nfds == 1) {
+		rs->sigh = m->fds[0];
+		m->fds[0] = -1;
+	}
+	return ROM_OK;
+}
+
+/* A boot file was replaced: tell every reader of the module. */
+void
+core_rom_changed(struct core *c, struct module *mod)
+{
+	struct rom_session *rs;
+
+	for (rs = c->roms; rs != NULL; rs = rs->next)
+		if (rs->mod == mod && rs->sigh >= 0)
+			cairn_sig_submit(rs->sigh);
 }
 
 static const struct rpc_op rom_ops[ROM_N_OPS] = {
@@ -99,7 +120,17 @@ close_plain(struct core_session *s)
 static void
 close_rom(struct core_session *s)
 {
+	struct rom_session *rs = rpc_obj_priv(s->obj), **pp;
+
+	for (pp = &rs->core->roms; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == rs) {
+			*pp = rs->next;
+			break;
+		}
+	if (rs->sigh >= 0)
+		close(rs->sigh);
 	rpc_obj_destroy(s->obj);
+	free(rs);
 }
 
 static void
@@ -148,9 +179,20 @@ core_open_session(struct core *c, const char *service, const char *args,
 			free(s);
 			return PARENT_DENIED;
 		}
-		s->obj = rpc_obj_create(c->ep, &rom_iface, mod);
-		if (s->obj == NULL)
+		struct rom_session *rs = calloc(1, sizeof(*rs));
+
+		if (rs == NULL)
 			goto nomem;
+		rs->core = c;
+		rs->mod = mod;
+		rs->sigh = -1;
+		s->obj = rpc_obj_create(c->ep, &rom_iface, rs);
+		if (s->obj == NULL) {
+			free(rs);
+			goto nomem;
+		}
+		rs->next = c->roms;
+		c->roms = rs;
 		s->close = close_rom;
 	} else if (strcmp(service, "PD") == 0) {
 		struct pd *pd = pd_create(c, label, c->init_pd);

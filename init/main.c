@@ -63,8 +63,10 @@ apply(struct init *in, const char *text, size_t len, bool startup)
 	for (old = in->children; old; old = old->next) {
 		old->marked = false;
 		for (ch = fresh; ch; ch = ch->next)
+			/* An unchanged child that exited stays exited: a
+			 * new config is no reason to run it again. */
 			if (strcmp(ch->name, old->name) == 0 &&
-			    same_start(ch, old) && old->state == CHILD_RUNNING)
+			    same_start(ch, old) && old->state != CHILD_NEW)
 				old->marked = true;
 	}
 	for (pp = &in->children; (old = *pp) != NULL; ) {

@@ -151,6 +151,21 @@ t_module(void)
 }
 
 static void
+t_update(void)
+{
+	T_CHECKF(parse("expect a\nexpect b\nupdate config\n<config/>\nend\n"
+	    "expect c\n") == 0, "%.200s", err);
+	T_CHECK(rf.nupdates == 1 && rf.nexpects == 3);
+	T_CHECK(strcmp(rf.updates[0].name, "config") == 0);
+	T_CHECK(rf.updates[0].after == 2 && rf.updates[0].line == 3);
+	T_CHECK(rf.updates[0].len == strlen("<config/>\n"));
+	T_REJECTS("update config\nend\n", "dir/t.run:1: update 'config' needs "
+	    "an expect line before it (it is applied once that line was seen)");
+	T_REJECTS("expect a\nupdate x\n", "dir/t.run:2: 'update' block has no "
+	    "'end'");
+}
+
+static void
 t_rom(void)
 {
 	static const char body[] = "  <x a=\"1\"/>   \n# not a comment\n\n"
@@ -197,8 +212,7 @@ t_config(void)
 	    "boot module 'config' (first at line 1)");
 	T_REJECTS("config x\nend\n", "dir/t.run:1: wrong number of arguments "
 	    "to 'config' (usage: config, then lines up to 'end')");
-	T_REJECTS("config\nend\nend\n", "dir/t.run:3: 'end' outside a 'rom' "
-	    "or 'config' block");
+	T_REJECTS("config\nend\nend\n", "dir/t.run:3: 'end' outside a 'rom', 'config' or 'update' block");
 }
 
 static void
@@ -491,6 +505,7 @@ main(void)
 	T_RUN("runfile-021", "runfile_load: missing, dir, file, too large",
 	    t_load);
 	T_RUN("runfile-022", "a complete run file", t_complete);
+	T_RUN("runfile-023", "update blocks follow an expect line", t_update);
 	runfile_free(&rf);
 	return t_done();
 }

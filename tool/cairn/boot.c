@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -195,6 +196,29 @@ read_output(struct boot *b, int max)
 	fflush(stdout);
 }
 
+/*
+ * Replace boot module u->name: write a new file and rename it over the
+ * old one, so core never reads a half-written module.
+ */
+static void
+apply_update(struct boot *b, const struct rf_update *u)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.new", b->boot, u->name);
+	snprintf(dst, sizeof(dst), "%s/%s", b->boot, u->name);
+	f = fopen(tmp, "we");
+	if (f == NULL || fwrite(u->data, 1, u->len, f) != u->len ||
+	    fclose(f) != 0 || rename(tmp, dst) < 0) {
+		fail(b, "update '%s' (line %d): %s", u->name, u->line,
+		    strerror(errno));
+		return;
+	}
+	if (b->o->verbose)
+		say("updated boot module '%s' (line %d)", u->name, u->line);
+}
+
 static void
 on_line(struct boot *b, char *line)
 {
@@ -224,6 +248,9 @@ on_line(struct boot *b, char *line)
 		    "expect", e->text);
 	if (++b->next == rf->nexpects)
 		b->met_ms = now_ms();
+	for (size_t i = 0; i < rf->nupdates; i++)
+		if (rf->updates[i].after == b->next)
+			apply_update(b, &rf->updates[i]);
 }
 
 static void

@@ -19,7 +19,11 @@ static const char Eunknown[] = "unknown directive '%s'";
 static const char Eusage[] = "wrong number of arguments to '%s' (usage: %s)";
 static const char Etoomany[] = "too many words (at most %d)";
 static const char Enul[] = "NUL byte in line";
-static const char Eend[] = "'end' outside a 'rom' or 'config' block";
+static const char Eupdate[] =
+    "update '%s' needs an expect line before it (it is applied once that "
+    "line was seen)";
+static const char Eend[] =
+    "'end' outside a 'rom', 'config' or 'update' block";
 static const char Enoend[] = "'%s' block has no 'end'";
 static const char Etimeout[] =
     "timeout '%s' is not a whole number of seconds from 1 to %d";
@@ -279,6 +283,25 @@ d_block(struct parse *ps)
 	return read_block(ps, what, &m->data, &m->len);
 }
 
+/* `update NAME`, then lines up to `end`: applied after the expect
+ * lines above it have been met. */
+static int
+d_update(struct parse *ps)
+{
+	struct runfile *rf = ps->rf;
+	struct rf_update *u;
+
+	if (rf->nexpects == 0)
+		return perr(ps, ps->line, Eupdate, ps->w[0]);
+	u = push(&rf->updates, &rf->nupdates, sizeof(*u));
+	if (u == NULL)
+		return -ENOMEM;
+	u->name = ps->w[0];
+	u->after = rf->nexpects;
+	u->line = ps->line;
+	return read_block(ps, "update", &u->data, &u->len);
+}
+
 static int
 d_host(struct parse *ps)
 {
@@ -369,6 +392,7 @@ static const struct directive directives[] = {
 	{ "setup", d_cmd, 1, 1, 1, "setup COMMAND..." },
 	{ "slow", d_slow, 0, 0, 0, "slow" },
 	{ "timeout", d_timeout, 0, 1, 1, "timeout SECONDS" },
+	{ "update", d_update, 0, 1, 1, "update NAME, then lines up to 'end'" },
 };
 
 static int
@@ -582,6 +606,7 @@ runfile_free(struct runfile *rf)
 	free(rf->afters);
 	free(rf->expects);
 	free(rf->fails);
+	free(rf->updates);
 	free(rf->buf);
 	free(rf->name);
 	free(rf->file);

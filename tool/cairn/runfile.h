@@ -70,6 +70,18 @@ struct rf_expect {
 	int line;
 };
 
+/*
+ * `update NAME` block: once `after` expectations have been met, boot
+ * module NAME is replaced by data (core notices and tells its readers).
+ */
+struct rf_update {
+	const char *name;
+	const char *data;
+	size_t len;
+	size_t after;		/* number of expect lines before it */
+	int line;
+};
+
 struct rf_fail {
 	const char *text;
 	int line;
@@ -95,6 +107,8 @@ struct runfile {
 	size_t nexpects;
 	struct rf_fail *fails;
 	size_t nfails;
+	struct rf_update *updates;
+	size_t nupdates;
 };
 
 /* runfile.c */
