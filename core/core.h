@@ -12,6 +12,7 @@
 #include <cairn/entrypoint.h>
 #include <cairn/rpc.h>
 #include <cairn/session/parent.h>
+#include <cairn/session/pd.h>
 
 #define CORE_MAX_HOST	32
 
@@ -58,6 +59,11 @@ struct pd {
 	uint32_t exit_kind;
 	int32_t exit_value;
 	int exit_sig;			/* signal cap, -1 if none */
+	struct {
+		uint32_t id;
+		char name[64];
+	} threads[PD_THREADS_MAX];
+	unsigned nthreads;
 	int host_fd[4];
 	char host_name[4][32];
 	unsigned nhost;
@@ -85,6 +91,7 @@ struct core {
 	struct core_session *sessions;
 	struct rom_session *roms;
 	uint64_t next_session_id;
+	uint32_t next_thread_id;
 	uid_t uid_base;
 	unsigned next_uid;
 	int exit_value;

@@ -339,6 +339,25 @@ h_kill(struct rpc_msg *m)
 	return PD_OK;
 }
 
+static int
+h_thread(struct rpc_msg *m)
+{
+	struct pd *pd = rpc_obj_priv(m->obj);
+	const struct pd_thread_args *a = m->args;
+	struct pd_thread_res *r = m->res;
+	unsigned i = pd->nthreads;
+
+	if (i >= PD_THREADS_MAX || a->name[0] == '\0' ||
+	    memchr(a->name, '\0', sizeof(a->name)) == NULL)
+		return PD_INVALID;
+	pd->threads[i].id = ++pd->core->next_thread_id;
+	memcpy(pd->threads[i].name, a->name, sizeof(a->name));
+	pd->nthreads++;
+	r->id = pd->threads[i].id;
+	m->res_size = sizeof(*r);
+	return PD_OK;
+}
+
 static const struct rpc_op pd_ops[PD_N_OPS] = {
 	[PD_RAM_ALLOC] = { "ram_alloc", sizeof(struct pd_ram_alloc_args), 0,
 	    h_ram_alloc },
@@ -352,6 +371,7 @@ static const struct rpc_op pd_ops[PD_N_OPS] = {
 	[PD_EXIT_SIGH] = { "exit_sigh", 0, 1, h_exit_sigh },
 	[PD_EXIT_STATE] = { "exit_state", 0, 0, h_exit_state },
 	[PD_KILL] = { "kill", 0, 0, h_kill },
+	[PD_THREAD] = { "thread", sizeof(struct pd_thread_args), 0, h_thread },
 };
 
 static const struct rpc_iface pd_iface = { "PD", pd_ops, PD_N_OPS, NULL,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cairn/env.h>
+#include <cairn/session/pd.h>
 
 /*
  * The component's own seccomp layer: core's filter had to allow execveat
@@ -58,6 +59,15 @@ main(int argc, char **argv)
 	    detail, sizeof(detail));
 	if (env.log < 0)
 		dprintf(2, "%s: no LOG session: %s\n", env.name, detail);
+	{
+		/* Register the entrypoint thread, so tracing can find it. */
+		struct pd_thread_args ta = { .name = "ep" };
+		struct pd_thread_res tr;
+
+		if (rpc_call_simple(env.pd, PD_THREAD, &ta, sizeof(ta), &tr,
+		    sizeof(tr)) != RPC_OK)
+			cairn_warn(&env, "thread registration failed");
+	}
 	construct(&env);
 	err = cairn_ep_run(env.ep);
 	cairn_error(&env, "entrypoint failed: %s", strerror(-err));

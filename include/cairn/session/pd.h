@@ -22,6 +22,7 @@ enum pd_op {
 	PD_EXIT_SIGH,		/* fd: signal cap, submitted when the process ends */
 	PD_EXIT_STATE,		/* reply: struct pd_exit_res */
 	PD_KILL,		/* stop the process (parent destroys a child) */
+	PD_THREAD,		/* args: struct pd_thread_args; reply: id */
 	PD_N_OPS
 };
 
@@ -68,6 +69,22 @@ struct pd_start_args {
 	char name[64];		/* process name (the child's start name) */
 	char label[160];
 	uint32_t flags;
+};
+
+/*
+ * Thread registration (core's CPU service, folded into the PD): every
+ * thread of a component announces its name so that tracing can find it.
+ * libcairn registers the entrypoint thread "ep" at startup.
+ */
+#define PD_THREAD_NAME_MAX	64
+#define PD_THREADS_MAX		32
+
+struct pd_thread_args {
+	char name[PD_THREAD_NAME_MAX];
+};
+
+struct pd_thread_res {
+	uint32_t id;		/* unique within core, never reused */
 };
 
 enum pd_exit_kind {
