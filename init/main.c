@@ -18,6 +18,80 @@ same_start(const struct child *a, const struct child *b)
 	    memcmp(a->start_xml, b->start_xml, a->start_len) == 0;
 }
 
+/* Span of the RAM quantum's value inside a child's <start> copy. */
+static bool
+quantum_span(const struct child *ch, const char **v, size_t *len)
+{
+	struct xml_node start, res;
+	struct xml_attr a;
+	int ok;
+
+	if (child_start_node(ch, &start) < 0)
+		return false;
+	for (ok = xml_node_first(&start, "resource", &res) == 0; ok;
+	    ok = xml_node_next(&res, "resource", &res) == 0)
+		if (xml_node_attr(&res, "name", &a) == 0 &&
+		    xml_attr_is(&a, "RAM") &&
+		    xml_node_attr(&res, "quantum", &a) == 0) {
+			*v = a.value;
+			*len = a.value_len;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Whether the two differ in the RAM quantum only: such a change is applied
+ * to the running child (more RAM is transferred, less is asked back with a
+ * yield request) instead of restarting it.
+ */
+static bool
+same_but_quantum(const struct child *a, const struct child *b)
+{
+	const char *va, *vb;
+	size_t la, lb, pa, pb;
+
+	if (!quantum_span(a, &va, &la) || !quantum_span(b, &vb, &lb))
+		return false;
+	pa = (size_t)(va - a->start_xml);
+	pb = (size_t)(vb - b->start_xml);
+	return pa == pb && memcmp(a->start_xml, b->start_xml, pa) == 0 &&
+	    a->start_len - pa - la == b->start_len - pb - lb &&
+	    memcmp(va + la, vb + lb, a->start_len - pa - la) == 0;
+}
+
+/* Apply a changed quantum to a running child. */
+static void
+requantum(struct init *in, struct child *ch, uint64_t quantum)
+{
+	if (quantum > ch->quantum) {
+		uint64_t more = quantum - ch->quantum;
+		struct pd_transfer_args ta = { .amount = more };
+
+		if (more + INIT_RESERVE > in->avail ||
+		    rpc_call(in->env->pd, PD_TRANSFER, &ta, sizeof(ta), &ch->pd,
+		    1, NULL, 0, NULL, NULL, NULL) != RPC_OK) {
+			cairn_warn(in->env, "cannot raise the quantum of \"%s\" "
+			    "by %llu bytes: init has %llu left", ch->name,
+			    (unsigned long long)more,
+			    (unsigned long long)in->avail);
+			return;
+		}
+		in->avail -= more;
+		ch->granted += more;
+		cairn_log(in->env, "quantum of \"%s\" raised to %llu",
+		    ch->name, (unsigned long long)quantum);
+	} else if (quantum < ch->quantum) {
+		ch->yield_amount = ch->quantum - quantum;
+		cairn_log(in->env, "yield request of %llu bytes to \"%s\"",
+		    (unsigned long long)ch->yield_amount, ch->name);
+		if (ch->yield_sig < 0 || cairn_sig_submit(ch->yield_sig) < 0)
+			cairn_warn(in->env, "\"%s\" has no yield handler; it "
+			    "keeps its RAM until restarted", ch->name);
+	}
+	ch->quantum = quantum;
+}
+
 static void
 log_config_error(struct init *in, const struct xml_error *err, bool startup)
 {
@@ -66,7 +140,9 @@ apply(struct init *in, const char *text, size_t len, bool startup)
 			/* An unchanged child that exited stays exited: a
 			 * new config is no reason to run it again. */
 			if (strcmp(ch->name, old->name) == 0 &&
-			    same_start(ch, old) && old->state != CHILD_NEW)
+			    old->state != CHILD_NEW && (same_start(ch, old) ||
+			    (old->state == CHILD_RUNNING &&
+			    same_but_quantum(ch, old))))
 				old->marked = true;
 	}
 	for (pp = &in->children; (old = *pp) != NULL; ) {
@@ -92,6 +168,15 @@ apply(struct init *in, const char *text, size_t len, bool startup)
 			*kp = keep->next;
 			keep->next = ch->next;
 			*pp = keep;
+			if (ch->quantum != keep->quantum) {
+				/* Adopt the new text, then the new quantum. */
+				free(keep->start_xml);
+				keep->start_xml = ch->start_xml;
+				keep->start_len = ch->start_len;
+				keep->limit = ch->limit;
+				ch->start_xml = NULL;
+				requantum(in, keep, ch->quantum);
+			}
 			free(ch->start_xml);
 			free(ch);
 			ch = keep;
