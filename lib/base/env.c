@@ -122,6 +122,7 @@ cairn_ram_alloc(struct cairn_env *env, size_t size, struct cairn_ds *ds)
 	unsigned nfds = 1;
 	int fd = -1, r;
 
+	memset(&err, 0, sizeof(err));
 	memset(ds, 0, sizeof(*ds));
 	ds->fd = -1;
 	r = rpc_call(env->pd, PD_RAM_ALLOC, &a, sizeof(a), NULL, 0, &err,
@@ -129,6 +130,10 @@ cairn_ram_alloc(struct cairn_env *env, size_t size, struct cairn_ds *ds)
 	if (r != RPC_OK) {
 		if (nfds == 1)
 			close(fd);
+		if (r == PD_QUOTA_EXCEEDED)
+			cairn_warn(env, "RAM quota exceeded: %zu bytes needed, "
+			    "%llu available (raise 'quantum' of <start name=\"%s\">)",
+			    size, (unsigned long long)err.available, env->name);
 		return r == PD_QUOTA_EXCEEDED ? -EDQUOT :
 		    r == RPC_E_DEAD ? -EPIPE : -EINVAL;
 	}
