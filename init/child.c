@@ -232,6 +232,7 @@ child_start(struct child *ch)
 		return -EIO;
 	}
 	ch->state = CHILD_RUNNING;
+	state_changed(in);
 	{
 		char prov[160] = "";
 
@@ -264,6 +265,7 @@ child_destroy(struct child *ch)
 	if (ch->state == CHILD_EXITED)
 		return;
 	ch->state = CHILD_EXITED;
+	state_changed(in);
 	sessions_close_client(in, ch);
 	for (i = 0; i < ch->nprovides; i++) {
 		requests_fail_server(ch, &ch->provides[i]);

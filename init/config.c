@@ -382,6 +382,11 @@ config_load(struct init *in, const char *text, size_t len, struct child **out,
 			goto fail;
 		}
 	}
+	if (xml_node_first(&root, "report", &n) == 0 &&
+	    (r = check_attrs(&c, &n, (const char *const[]){ "init_ram",
+	    "child_ram", "requested", "provided", "delay_ms", "buffer",
+	    NULL })) < 0)
+		goto fail;
 	/* Routes may name children declared after them: check afterwards. */
 	if (xml_node_first(&root, "default-route", &n) == 0 &&
 	    (r = check_routes(&c, &n)) < 0)

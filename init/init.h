@@ -90,6 +90,17 @@ struct child {
 	struct child *next;
 };
 
+struct state_report {
+	int cap;			/* Report session, -1 when off */
+	uint64_t id;
+	struct cairn_ds ds;
+	struct cairn_timer *timer;	/* folds changes within delay_ms */
+	bool armed;
+	uint64_t delay_ms;
+	uint64_t version;
+	bool init_ram, child_ram, requested, provided;
+};
+
 struct init {
 	struct cairn_env *env;
 	struct cairn_rom config;
@@ -100,6 +111,7 @@ struct init {
 	uint64_t next_session_id;
 	bool verbose;
 	uint64_t avail;			/* quota not given to children */
+	struct state_report state;
 };
 
 /* config.c */
@@ -108,6 +120,10 @@ int config_load(struct init *in, const char *text, size_t len,
     struct child **out, struct xml_error *err);
 int config_root(const struct init *in, struct xml_node *root);
 int child_start_node(const struct child *ch, struct xml_node *start);
+
+/* state.c */
+void state_configure(struct init *in);
+void state_changed(struct init *in);
 
 /* route.c */
 enum route_kind { ROUTE_DENY, ROUTE_PARENT, ROUTE_CHILD };

@@ -79,6 +79,7 @@ requantum(struct init *in, struct child *ch, uint64_t quantum)
 		}
 		in->avail -= more;
 		ch->granted += more;
+		state_changed(in);
 		cairn_log(in->env, "quantum of \"%s\" raised to %llu",
 		    ch->name, (unsigned long long)quantum);
 	} else if (quantum < ch->quantum) {
@@ -191,6 +192,7 @@ apply(struct init *in, const char *text, size_t len, bool startup)
 				return -EIO;
 			child_destroy(ch);
 		}
+	state_configure(in);
 	return 0;
 }
 
@@ -218,6 +220,7 @@ construct(struct cairn_env *env)
 	int r;
 
 	in->env = env;
+	in->state.cap = -1;
 	if (cairn_ram_quota(env, &quota, &used) < 0) {
 		cairn_error(env, "no PD session");
 		cairn_exit(env, 1);

@@ -77,6 +77,7 @@ session_add(struct init *in, struct child *client, struct child *server,
 	snprintf(s->label, sizeof(s->label), "%s", rq->label);
 	s->next = in->sessions;
 	in->sessions = s;
+	state_changed(in);
 	return s;
 }
 
@@ -88,6 +89,7 @@ session_unlink(struct init *in, struct session *s)
 	for (pp = &in->sessions; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
+			state_changed(in);
 			return;
 		}
 }
@@ -528,6 +530,7 @@ h_resource_request(struct rpc_msg *m)
 	}
 	in->avail -= a->ram_quota;
 	ch->granted += a->ram_quota;
+	state_changed(in);
 	cairn_log(in->env, "granted %llu bytes to \"%s\"",
 	    (unsigned long long)a->ram_quota, ch->name);
 	return PARENT_OK;
@@ -576,6 +579,7 @@ h_yield_response(struct rpc_msg *m)
 	if (own >= 0 && move_quota(ch->pd, own, take, d, sizeof(d)) == 0) {
 		in->avail += take;
 		ch->granted -= take;
+		state_changed(in);
 		cairn_log(in->env, "child \"%s\" yielded %llu bytes", ch->name,
 		    (unsigned long long)take);
 	}
