@@ -277,6 +277,9 @@ h_start(struct rpc_msg *m)
 	 * users get a fresh one each.
 	 */
 	spec.flags = pd->nhost ? SANDBOX_IO_URING : SANDBOX_SHARED_NET;
+	/* A VMM issues KVM ioctls on the VM descriptors core hands it. */
+	if (a.flags & PD_START_FLAG_KVM)
+		spec.flags |= SANDBOX_KVM;
 	spec.errbuf = e->detail;
 	spec.errbuf_size = sizeof(e->detail);
 	spec.argv = argv;

@@ -219,6 +219,7 @@ child_start(struct child *ch)
 	memset(&sa, 0, sizeof(sa));
 	snprintf(sa.name, sizeof(sa.name), "%s", ch->name);
 	snprintf(sa.label, sizeof(sa.label), "%s", ch->name);
+	sa.flags = ch->start_flags;
 	mine = rpc_obj_cap(ch->parent_obj);
 	fds[0] = bin.ds.fd;
 	fds[1] = mine;

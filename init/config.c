@@ -28,7 +28,7 @@ static const char *const config_nodes[] = { "parent-provides",
 static const char *const start_attrs[] = { "name", "priority", "caps",
     "ld", NULL };
 static const char *const start_nodes[] = { "binary", "resource", "provides",
-    "route", "config", "configfile", "affinity", "host", NULL };
+    "route", "config", "configfile", "affinity", "host", "sandbox", NULL };
 static const char *const service_attrs[] = { "name", "label", "label_prefix",
     "label_suffix", "unscoped_label", NULL };
 static const char *const target_nodes[] = { "parent", "child", "any-child",
@@ -309,6 +309,18 @@ parse_start(struct ctx *c, const struct xml_node *st, struct child **out)
 	    0 || (r = name_attr(c, &n, ch->configfile,
 	    sizeof(ch->configfile))) < 0))
 		goto fail;
+	if (xml_node_first(st, "sandbox", &n) == 0) {
+		bool kvm = false;
+
+		if ((r = check_attrs(c, &n, (const char *const[]){ "kvm",
+		    NULL })) < 0)
+			goto fail;
+		r = xml_attr_get_bool(&n, "kvm", &kvm, c->err);
+		if (r < 0 && r != -ENOENT)
+			goto fail;
+		if (kvm)
+			ch->start_flags |= PD_START_FLAG_KVM;
+	}
 	ch->start_len = st->size;
 	ch->start_xml = malloc(st->size);
 	if (ch->start_xml == NULL) {

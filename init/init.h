@@ -76,6 +76,7 @@ struct child {
 	struct host_grant host[INIT_MAX_HOST];
 	unsigned nhost;
 	char configfile[INIT_NAME_MAX];
+	uint32_t start_flags;		/* PD_START_FLAG_*, from <sandbox> */
 	enum child_state state;
 	int pd;				/* PD session at core */
 	uint64_t pd_id;
