@@ -312,8 +312,7 @@ h_exit_sigh(struct rpc_msg *m)
 		return PD_INVALID;
 	if (pd->exit_sig >= 0)
 		close(pd->exit_sig);
-	pd->exit_sig = m->fds[0];
-	m->fds[0] = -1;
+	pd->exit_sig = cairn_sig_cap_take(&m->fds[0]);
 	/* Already gone: tell at once. */
 	if (pd->exit_kind != PD_RUNNING)
 		cairn_sig_submit(pd->exit_sig);

@@ -83,8 +83,7 @@ h_rom_sigh(struct rpc_msg *m)
 		close(rs->sigh);
 	rs->sigh = -1;
 	if (m->nfds == 1) {
-		rs->sigh = m->fds[0];
-		m->fds[0] = -1;
+		rs->sigh = cairn_sig_cap_take(&m->fds[0]);
 	}
 	return ROM_OK;
 }
@@ -202,6 +201,13 @@ core_open_session(struct core *c, const char *service, const char *args,
 		s->obj = pd->obj;
 		s->priv = pd;
 		s->close = close_pd;
+	} else if (strcmp(service, "VM") == 0) {
+		int st = core_vm_open(c, label, s, detail, dcap);
+
+		if (st != PARENT_OK) {
+			free(s);
+			return st;
+		}
 	} else {
 		snprintf(detail, dcap, "core provides no service '%s'",
 		    service);

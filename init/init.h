@@ -129,8 +129,8 @@ void state_changed(struct init *in);
 /* route.c */
 enum route_kind { ROUTE_DENY, ROUTE_PARENT, ROUTE_CHILD };
 enum route_kind route_request(struct init *in, struct child *client,
-    const char *service, const char *label, struct child **server,
-    char *why, size_t why_cap);
+    const char *service, const char *label, const char *args,
+    struct child **server, char *why, size_t why_cap);
 
 /* child.c */
 int child_start(struct child *ch);

@@ -319,7 +319,8 @@ h_session(struct rpc_msg *m)
 	}
 	rq->quota = cairn_arg_u64(a.args, "ram_quota", 0);
 
-	k = route_request(in, ch, a.service, label, &server, why, sizeof(why));
+	k = route_request(in, ch, a.service, label, a.args, &server, why,
+	    sizeof(why));
 	if (k == ROUTE_DENY) {
 		cairn_error(in->env, "%s: session request for service %s with "
 		    "label \"%s\" denied: %s", ch->name, a.service, rq->label,
@@ -543,8 +544,7 @@ h_yield_sigh(struct rpc_msg *m)
 
 	if (ch->yield_sig >= 0)
 		close(ch->yield_sig);
-	ch->yield_sig = m->fds[0];
-	m->fds[0] = -1;
+	ch->yield_sig = cairn_sig_cap_take(&m->fds[0]);
 	return PARENT_OK;
 }
 

@@ -86,10 +86,10 @@ rule_matches(const struct xml_node *rule, const char *service,
 
 enum route_kind
 route_request(struct init *in, struct child *client, const char *service,
-    const char *label, struct child **server, char *why, size_t why_cap)
+    const char *label, const char *args, struct child **server, char *why,
+    size_t why_cap)
 {
 	struct xml_node start, root, routes, rule, t;
-	const char *args = "";
 	int ok, ok2;
 
 	*server = NULL;

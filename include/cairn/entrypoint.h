@@ -58,6 +58,14 @@ void cairn_sig_destroy(struct cairn_sig *s);
 /* A new capability for submitting to s (an eventfd duplicate): fd or -errno. */
 int cairn_sig_cap(struct cairn_sig *s) __attribute__((warn_unused_result));
 
+/*
+ * Take a signal capability received in an RPC (*fd, which is set to -1):
+ * it is made non-blocking, so a client that hands over a full pipe instead
+ * of an eventfd cannot make the signalling server block. Returns the
+ * descriptor, or -errno (then it is closed).
+ */
+int cairn_sig_cap_take(int *fd);
+
 /* Submit to a signal capability (source side). Returns 0 or -errno. */
 int cairn_sig_submit(int sig_cap);
 

@@ -115,6 +115,7 @@ int cairn_host_fd(struct cairn_env *env, const char *name);
 /* --- ROM --- */
 
 struct cairn_rom {
+	char name[64];		/* module name, for messages */
 	int cap;
 	uint64_t id;
 	struct cairn_ds ds;	/* current version, mapped read-only */
@@ -137,7 +138,7 @@ void cairn_rom_close(struct cairn_env *env, struct cairn_rom *rom);
 
 /*
  * Parse the ROM as XML. Returns 0 and *node, or -EINVAL after logging
- * "Error: config:LINE:COL: MSG" (with the ROM's name) — and *node then is
+ * "Error: NAME:LINE:COL: MSG" (NAME: the ROM module) — and *node then is
  * an empty <config/> so callers may carry on with defaults.
  */
 int cairn_rom_xml(struct cairn_env *env, struct cairn_rom *rom,

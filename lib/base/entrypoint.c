@@ -218,6 +218,22 @@ cairn_sig_cap(struct cairn_sig *s)
 }
 
 int
+cairn_sig_cap_take(int *fd)
+{
+	int f = *fd, fl;
+
+	*fd = -1;
+	fl = fcntl(f, F_GETFL);
+	if (fl < 0 || fcntl(f, F_SETFL, fl | O_NONBLOCK) < 0) {
+		int e = -errno;
+
+		close(f);
+		return e;
+	}
+	return f;
+}
+
+int
 cairn_sig_submit(int sig_cap)
 {
 	uint64_t one = 1;

@@ -21,7 +21,10 @@ cairn_rom_open(struct cairn_env *env, const char *name, struct cairn_rom *rom)
 	memset(rom, 0, sizeof(*rom));
 	rom->ds.fd = -1;
 	rom->cap = -1;
-	r = snprintf(args, sizeof(args), "label=\"%s\", ram_quota=4K", name);
+	snprintf(rom->name, sizeof(rom->name), "%s", name);
+	/* filename too, so routes may test it with <if-arg key="filename">. */
+	r = snprintf(args, sizeof(args), "label=\"%s\", filename=\"%s\", "
+	    "ram_quota=4K", name, name);
 	if (r < 0 || (size_t)r >= sizeof(args))
 		return -ENAMETOOLONG;
 	cap = cairn_session(env, "ROM", args, &rom->id, NULL, 0);
@@ -114,7 +117,7 @@ cairn_rom_xml(struct cairn_env *env, struct cairn_rom *rom,
 	    xml_parse(rom->ds.addr, rom->size, 0, node, &err) == 0)
 		return 0;
 	if (rom->valid && rom->size > 0)
-		cairn_error(env, "config:%u:%u: %s", err.line, err.col,
+		cairn_error(env, "%s:%u:%u: %s", rom->name, err.line, err.col,
 		    err.msg);
 	if (xml_parse(empty_config, sizeof(empty_config) - 1, 0, node,
 	    NULL) != 0)

@@ -163,13 +163,8 @@ h_sigh(struct rpc_msg *m)
 	s->sig = -1;
 	if (m->nfds == 0)
 		return ROM_OK;
-	/* A client could hand us a full pipe instead of an eventfd: never
-	 * let a signal block the server. */
-	if (fcntl(m->fds[0], F_SETFL, O_NONBLOCK) < 0)
-		return RPC_E_INVAL;
-	s->sig = m->fds[0];
-	m->fds[0] = -1;
-	return ROM_OK;
+	s->sig = cairn_sig_cap_take(&m->fds[0]);
+	return s->sig < 0 ? RPC_E_INVAL : ROM_OK;
 }
 
 static const struct rpc_op rom_ops[ROM_N_OPS] = {

@@ -42,9 +42,7 @@ h_sigh(struct rpc_msg *m)
 
 	if (s->sig >= 0)
 		close(s->sig);
-	s->sig = m->nfds ? m->fds[0] : -1;
-	if (m->nfds)
-		m->fds[0] = -1;
+	s->sig = m->nfds ? cairn_sig_cap_take(&m->fds[0]) : -1;
 	return TIMER_OK;
 }
 
