@@ -37,6 +37,7 @@ struct host_res {
 	char name[64];
 	char path[4096];
 	bool writeable;
+	bool fuse;		/* a directory to mount a FUSE export on */
 };
 
 struct dataspace_rec {
@@ -67,6 +68,7 @@ struct pd {
 	int host_fd[4];
 	char host_name[4][32];
 	unsigned nhost;
+	const struct host_res *fuse;	/* mounted for this PD, or NULL */
 	struct pd *next;
 };
 
@@ -112,10 +114,20 @@ void pd_child_exited(struct core *c, pid_t pid, int status);
 
 int core_load_module(struct core *c, int dirfd, const char *name);
 
+/* fuse.c: mount /dev/fuse at h->path: the descriptor, or -errno with
+ * detail; unmount (detached) again. */
+int core_fuse_mount(struct core *c, const struct host_res *h, bool writeable,
+    char *detail, size_t dcap);
+void core_fuse_unmount(struct core *c, const struct host_res *h);
+
 /* services.c */
 void core_rom_changed(struct core *c, struct module *m);
 int core_start_init(struct core *c);
 int core_open_session(struct core *c, const char *service, const char *args,
     const char *label, int *cap, uint64_t *id, char *detail, size_t cap_len);
+
+/* vm.c: the VM service (fills in s: obj, priv, close) */
+int core_vm_open(struct core *c, const char *label, struct core_session *s,
+    char *detail, size_t dcap);
 
 #endif

@@ -180,6 +180,11 @@ add_host(struct core *c, const char *spec)
 	if (len > 3 && strcmp(h->path + len - 3, ":rw") == 0) {
 		h->path[len - 3] = '\0';
 		h->writeable = true;
+	} else if (len > 5 && strcmp(h->path + len - 5, ":fuse") == 0) {
+		/* A directory for a FUSE export (fuse.c), writeable. */
+		h->path[len - 5] = '\0';
+		h->writeable = true;
+		h->fuse = true;
 	}
 	return 0;
 }
@@ -269,8 +274,8 @@ on_signal(void *ctx, uint32_t events)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: core --boot DIR [--host NAME=PATH[:rw]]... "
-	    "[--ram SIZE]\n");
+	fprintf(stderr, "usage: core --boot DIR "
+	    "[--host NAME=PATH[:rw|:fuse]]... [--ram SIZE]\n");
 	exit(2);
 }
 
@@ -380,6 +385,9 @@ main(int argc, char **argv)
 				pd->running = false;
 			}
 		}
+	for (pd = c->pds; pd != NULL; pd = pd->next)
+		if (pd->fuse)
+			core_fuse_unmount(c, pd->fuse);
 	sandbox_fini();
 	return c->exit_value;
 }

@@ -211,7 +211,24 @@ h_grant_host(struct rpc_msg *m)
 		    a.resource, a.writeable && h ? " (writeable)" : "");
 		return PD_DENIED;
 	}
-	fd = open(h->path, (a.writeable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (h->fuse) {
+		/* fuse.c: core mounts, the component serves the mount. */
+		struct pd *p;
+
+		for (p = pd->core->pds; p != NULL; p = p->next)
+			if (p->fuse == h || (p == pd && p->fuse)) {
+				snprintf(e->detail, sizeof(e->detail), "FUSE "
+				    "resource '%s' is in use", a.resource);
+				return PD_DENIED;
+			}
+		fd = core_fuse_mount(pd->core, h, a.writeable, e->detail,
+		    sizeof(e->detail));
+		if (fd < 0)
+			return PD_FAILED;
+		pd->fuse = h;
+	} else
+		fd = open(h->path, (a.writeable ? O_RDWR : O_RDONLY) |
+		    O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(e->detail, sizeof(e->detail), "%s: %s", h->path,
 		    strerror(errno));
@@ -432,6 +449,10 @@ pd_destroy(struct pd *pd)
 	}
 	for (i = 0; i < pd->nhost; i++)
 		close(pd->host_fd[i]);
+	if (pd->fuse && !pd->running) {
+		core_fuse_unmount(c, pd->fuse);
+		pd->fuse = NULL;
+	}
 	if (pd->exit_sig >= 0)
 		close(pd->exit_sig);
 	rpc_obj_destroy(pd->obj);
@@ -474,6 +495,10 @@ pd_child_exited(struct core *c, pid_t pid, int status)
 	} else {
 		pd->exit_kind = PD_EXITED;
 		pd->exit_value = WEXITSTATUS(status);
+	}
+	if (pd->fuse) {
+		core_fuse_unmount(c, pd->fuse);
+		pd->fuse = NULL;
 	}
 	if (pd->obj == NULL) {
 		/* Its session was closed already: only the reaping was left. */
