@@ -32,6 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+
+/* The ioctl type of every KVM request (linux/kvm.h). */
+#ifndef KVMIO
+#define KVMIO 0xAE
+#endif
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
@@ -340,16 +345,17 @@ static int add_rules(scmp_filter_ctx ctx, unsigned flags)
 			if ((err = seccomp_rule_add(ctx, allow,
 			    allow_io_uring[i], 0)))
 				return err;
-	if (flags & SANDBOX_KVM) {
-		if ((err = seccomp_rule_add(ctx, allow, SCMP_SYS(ioctl), 0)))
+	for (i = 0; i < sizeof(allow_ioctl) / sizeof(allow_ioctl[0]); i++)
+		if ((err = rule1(ctx, allow, SCMP_SYS(ioctl), 1, SCMP_CMP_EQ,
+		    allow_ioctl[i], 0)))
 			return err;
-	} else {
-		for (i = 0; i < sizeof(allow_ioctl) / sizeof(allow_ioctl[0]);
-		    i++)
-			if ((err = rule1(ctx, allow, SCMP_SYS(ioctl), 1,
-			    SCMP_CMP_EQ, allow_ioctl[i], 0)))
-				return err;
-	}
+	/*
+	 * A VMM gets the KVM ioctls (type 0xAE) and no others: it cannot
+	 * talk to any other driver even through a descriptor it was given.
+	 */
+	if ((flags & SANDBOX_KVM) && (err = rule1(ctx, allow, SCMP_SYS(ioctl),
+	    1, SCMP_CMP_MASKED_EQ, 0xff00, (scmp_datum_t)KVMIO << 8)))
+		return err;
 	for (i = 0; i < sizeof(allow_prctl) / sizeof(allow_prctl[0]); i++)
 		if ((err = rule1(ctx, allow, SCMP_SYS(prctl), 0, SCMP_CMP_EQ,
 		    (scmp_datum_t)allow_prctl[i], 0)))
