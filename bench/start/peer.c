@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Usage: bench-start-peer READY [N]
+ *        bench-start-peer --batch METHOD READY N
  *
  * READY is a static program that writes "ready\n" to fd 3 and exits
  * (bench-start-ready). It is launched N times (default 100, after 5 not
@@ -15,10 +16,17 @@
  *                  cgroup, and with the shared network namespace
  * For each it prints the time from the start of the launch until "ready"
  * was read, and until the child was reaped (and its cgroup removed).
+ *
+ * With --batch, METHOD (one of the names above, e.g. "bwrap") launches N
+ * copies of READY one after another without waiting, as init starts its
+ * children; each is told to stay after saying "ready", as a component does.
+ * It prints the time from the first launch until all N said "ready".
  * sandbox_spawn and bwrap's namespaces need root.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +41,7 @@
 #include "sandbox.h"
 
 #define WARMUP	5
+#define BATCH_TIMEOUT_MS 30000
 #define UID	65534
 
 struct bench {
@@ -40,6 +49,7 @@ struct bench {
 	int memfd;		/* READY, sealed, for sandbox_spawn */
 	int bwrap_filter;	/* BPF program for bwrap --seccomp */
 	bool sandbox;		/* sandbox_init() succeeded */
+	bool stay;		/* READY waits after "ready" (batch mode) */
 };
 
 struct method {
@@ -64,7 +74,7 @@ static void move_fd(int fd, int to)
 static int start_fork(struct bench *b, const struct method *m, int out,
     pid_t *pid)
 {
-	char *argv[] = { "ready", NULL };
+	char *argv[] = { "ready", b->stay ? "stay" : NULL, NULL };
 
 	*pid = fork();
 	if (*pid < 0)
@@ -80,7 +90,7 @@ static int start_fork(struct bench *b, const struct method *m, int out,
 static int start_posix_spawn(struct bench *b, const struct method *m,
     int out, pid_t *pid)
 {
-	char *argv[] = { "ready", NULL };
+	char *argv[] = { "ready", b->stay ? "stay" : NULL, NULL };
 	posix_spawn_file_actions_t fa;
 	int err;
 
@@ -97,20 +107,25 @@ static int start_bwrap(struct bench *b, const struct method *m, int out,
 	char *argv[] = {
 		"bwrap", "--unshare-all", "--die-with-parent", "--new-session",
 		"--ro-bind", (char *)b->path, "/ready", "--seccomp", "4",
-		"/ready", NULL,
+		"/ready", b->stay ? "stay" : NULL, NULL,
 	};
+	char path[32];
 	int filter;
 
-	/* bwrap reads the program from the file offset, which is shared. */
-	if (lseek(b->bwrap_filter, 0, SEEK_SET) < 0)
-		return -errno;
 	*pid = fork();
 	if (*pid < 0)
 		return -errno;
 	if (*pid == 0) {
-		/* Out of the way first: the filter may sit at fd 3 itself. */
-		filter = fcntl(b->bwrap_filter, F_DUPFD, 5);
-		if (filter < 0)
+		/*
+		 * bwrap reads the program from the file offset, so each one
+		 * needs an open file of its own: in a batch, several read at
+		 * once. The new descriptor lands above 4 (0-4 are taken).
+		 */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d",
+		    b->bwrap_filter);
+		filter = open(path, O_RDONLY);
+		if (filter < 0 || (filter < 5 &&
+		    (filter = fcntl(filter, F_DUPFD, 5)) < 0))
 			_exit(127);
 		move_fd(out, 3);
 		move_fd(filter, 4);
@@ -123,7 +138,7 @@ static int start_bwrap(struct bench *b, const struct method *m, int out,
 static int start_sandbox(struct bench *b, const struct method *m, int out,
     pid_t *pid)
 {
-	char *argv[] = { "ready", NULL };
+	char *argv[] = { "ready", b->stay ? "stay" : NULL, NULL };
 	char *envp[] = { "CAIRN_LABEL=ready", NULL };
 	struct sandbox_spec spec = {
 		.name = "ready", .binary_fd = b->memfd, .fds = &out, .nfds = 1,
@@ -225,6 +240,64 @@ static void run(struct bench *b, const struct method *m, int n)
 }
 
 /*
+ * Batch mode: n launches back to back, all children writing to one pipe;
+ * *ms is the time from the first launch until n "ready" lines were read.
+ * The children are then killed and reaped, which is not timed.
+ */
+static int batch(struct bench *b, const struct method *m, int n, double *ms)
+{
+	char buf[4096];
+	size_t want = (size_t)n * 6, got = 0;
+	pid_t *pids;
+	ssize_t r;
+	double t0;
+	int p[2], i, started, status, err = 0;
+
+	pids = calloc((size_t)n, sizeof(*pids));
+	if (pids == NULL)
+		return -ENOMEM;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		free(pids);
+		return -errno;
+	}
+	t0 = now_ms();
+	for (started = 0; started < n && err == 0; started++)
+		err = m->start(b, m, p[1], &pids[started]);
+	if (err)
+		started--;
+	close(p[1]);
+	/* 6-byte writes to a pipe are atomic: only the count matters. */
+	while (err == 0 && got < want) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+
+		if (poll(&pfd, 1, BATCH_TIMEOUT_MS) == 0) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		r = read(p[0], buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = -EPROTO;
+			break;
+		}
+		got += (size_t)r;
+	}
+	*ms = now_ms() - t0;
+	close(p[0]);
+	for (i = 0; i < started; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < started; i++) {
+		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
+			;
+		if (m->start == start_sandbox)
+			(void)sandbox_release(pids[i], NULL);
+	}
+	free(pids);
+	return err;
+}
+
+/*
  * For bwrap, a filter like the sandbox's allowlist plus execve, which bwrap
  * calls after it loaded the filter, and wait4, which its pid 1 calls.
  */
@@ -303,51 +376,115 @@ static int load(const char *path)
 	return fd;
 }
 
+static const struct method methods[] = {
+	{ "fork+exec", start_fork, 0, 0 },
+	{ "posix_spawn", start_posix_spawn, 0, 0 },
+	{ "bwrap", start_bwrap, 0, 0 },
+	{ "sandbox_spawn", start_sandbox, 0, 64 << 20 },
+	{ "sandbox_spawn (no cgroup)", start_sandbox, 0, 0 },
+	{ "sandbox_spawn (shared net)", start_sandbox, SANDBOX_SHARED_NET,
+	    64 << 20 },
+	{ "sandbox_spawn (shared net, no cg)", start_sandbox,
+	    SANDBOX_SHARED_NET, 0 },
+};
+#define NMETHODS	(sizeof(methods) / sizeof(methods[0]))
+
+static __attribute__((noreturn)) void usage(void)
+{
+	fprintf(stderr, "usage: bench-start-peer READY [N]\n"
+	    "       bench-start-peer --batch METHOD READY N\n");
+	exit(2);
+}
+
+/* Prepare what method m (all methods if NULL) needs; 0 or exit status. */
+static int setup(struct bench *b, const struct method *m)
+{
+	int err;
+
+	b->memfd = load(b->path);
+	if (b->memfd < 0) {
+		fprintf(stderr, "bench-start-peer: %s: %s\n", b->path,
+		    strerror(-b->memfd));
+		return 1;
+	}
+	if (m == NULL || m->start == start_bwrap)
+		b->bwrap_filter = bwrap_filter();
+	if (m == NULL || m->start == start_sandbox) {
+		err = sandbox_init();
+		b->sandbox = err == 0;
+		if (err)
+			fprintf(stderr, "bench-start-peer: sandbox_init: %s\n",
+			    strerror(-err));
+	}
+	return 0;
+}
+
+static int batch_main(struct bench *b, const char *name, int n)
+{
+	const struct method *m = NULL;
+	double ms = 0;
+	size_t i;
+	int err;
+
+	for (i = 0; i < NMETHODS; i++)
+		if (strcmp(methods[i].name, name) == 0)
+			m = &methods[i];
+	if (m == NULL) {
+		fprintf(stderr, "bench-start-peer: unknown method '%s'\n",
+		    name);
+		return 2;
+	}
+	if ((err = setup(b, m)) != 0)
+		return err;
+	if ((m->start == start_sandbox && !b->sandbox) ||
+	    (m->start == start_bwrap && b->bwrap_filter < 0)) {
+		fprintf(stderr, "bench-start-peer: %s: cannot run here\n",
+		    name);
+		return 1;
+	}
+	b->stay = true;
+	err = batch(b, m, n, &ms);
+	if (b->sandbox)
+		sandbox_fini();
+	if (err) {
+		fprintf(stderr, "bench-start-peer: %s: batch of %d: %s\n",
+		    name, n, strerror(-err));
+		return 1;
+	}
+	printf("batch method=\"%s\" n=%d total_ms=%.3f per_ms=%.4f\n", name,
+	    n, ms, ms / n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct method methods[] = {
-		{ "fork+exec", start_fork, 0, 0 },
-		{ "posix_spawn", start_posix_spawn, 0, 0 },
-		{ "bwrap", start_bwrap, 0, 0 },
-		{ "sandbox_spawn", start_sandbox, 0, 64 << 20 },
-		{ "sandbox_spawn (no cgroup)", start_sandbox, 0, 0 },
-		{ "sandbox_spawn (shared net)", start_sandbox,
-		    SANDBOX_SHARED_NET, 64 << 20 },
-		{ "sandbox_spawn (shared net, no cg)", start_sandbox,
-		    SANDBOX_SHARED_NET, 0 },
-	};
 	struct bench b = { .bwrap_filter = -1 };
 	struct utsname u;
 	size_t i;
 	int n, err;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: bench-start-peer READY [N]\n");
-		return 2;
+	if (argc > 1 && strcmp(argv[1], "--batch") == 0) {
+		n = argc == 5 ? atoi(argv[4]) : 0;
+		if (n < 1)
+			usage();
+		b.path = argv[3];
+		return batch_main(&b, argv[2], n);
 	}
+	if (argc < 2)
+		usage();
 	b.path = argv[1];
 	n = argc > 2 ? atoi(argv[2]) : 100;
 	if (n < 1)
 		n = 100;
-	b.memfd = load(b.path);
-	if (b.memfd < 0) {
-		fprintf(stderr, "bench-start-peer: %s: %s\n", b.path,
-		    strerror(-b.memfd));
-		return 1;
-	}
-	b.bwrap_filter = bwrap_filter();
-	err = sandbox_init();
-	b.sandbox = err == 0;
-	if (err)
-		fprintf(stderr, "bench-start-peer: sandbox_init: %s\n",
-		    strerror(-err));
+	if ((err = setup(&b, NULL)) != 0)
+		return err;
 
 	uname(&u);
 	printf("start: %d launches of %s, Linux %s, times in ms\n", n, b.path,
 	    u.release);
 	printf("%-34s %7s %7s %7s   %7s %7s %7s\n", "method", "ready",
 	    "mean", "p90", "reaped", "mean", "p90");
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+	for (i = 0; i < NMETHODS; i++) {
 		/*
 		 * Let the kernel finish tearing down the namespaces of the
 		 * method before, which it does in the background.

@@ -1,10 +1,20 @@
 /*
- * The component the start benchmark launches: says "ready" on fd 3, exits.
+ * The program the start benchmark's peers launch: says "ready" on fd 3.
  * SPDX-License-Identifier: MIT
+ *
+ * Without arguments it then exits. With one ("stay") it waits until it is
+ * killed, as the cairn component app/ready does, so that a batch of them
+ * is measured without the teardown of earlier ones running alongside.
  */
 #include <unistd.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
-	return write(3, "ready\n", 6) == 6 ? 0 : 1;
+	(void)argv;
+	if (write(3, "ready\n", 6) != 6)
+		return 1;
+	if (argc > 1)
+		for (;;)
+			pause();
+	return 0;
 }
