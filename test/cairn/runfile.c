@@ -226,16 +226,22 @@ t_host(void)
 	T_CHECK(rf.hosts[0].rw == 1 && rf.hosts[0].line == 1);
 	T_CHECK(strcmp(rf.hosts[1].path, "/dev/kvm") == 0);
 	T_CHECK(rf.hosts[1].rw == 0 && rf.hosts[1].line == 2);
+	T_CHECK(rf.hosts[0].fuse == 0 && rf.hosts[1].fuse == 0);
+	T_CHECKF(parse("host mnt export fuse\n") == 0, "%.200s", err);
+	T_CHECK(rf.nhosts == 1 && rf.hosts[0].fuse == 1 &&
+	    rf.hosts[0].rw == 0);
 	T_REJECTS("host disk", "dir/t.run:1: wrong number of arguments to "
-	    "'host' (usage: host NAME PATH [rw])");
+	    "'host' (usage: host NAME PATH [rw|fuse])");
 	T_REJECTS("host a b rw x", "dir/t.run:1: wrong number of arguments to "
-	    "'host' (usage: host NAME PATH [rw])");
-	T_REJECTS("host disk disk.img ro", "dir/t.run:1: expected 'rw' after "
-	    "the path of host 'disk', got 'ro'");
+	    "'host' (usage: host NAME PATH [rw|fuse])");
+	T_REJECTS("host disk disk.img ro", "dir/t.run:1: expected 'rw' or "
+	    "'fuse' after the path of host 'disk', got 'ro'");
 	T_REJECTS("host a=b disk.img", "dir/t.run:1: invalid host resource "
 	    "name 'a=b'");
 	T_REJECTS("host a x:rw", "dir/t.run:1: host path 'x:rw' must not end "
-	    "in ':rw'");
+	    "in ':rw' or ':fuse'");
+	T_REJECTS("host a x:fuse", "dir/t.run:1: host path 'x:fuse' must not "
+	    "end in ':rw' or ':fuse'");
 	T_REJECTS("host a x\nhost a y", "dir/t.run:2: duplicate host resource "
 	    "'a' (first at line 1)");
 }

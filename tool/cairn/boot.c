@@ -332,7 +332,7 @@ start_core(struct boot *b)
 		}
 		*arg++ = "--host";
 		rc = asprintf(arg, "%s=%s%s", host->name, path,
-		    host->rw ? ":rw" : "");
+		    host->rw ? ":rw" : host->fuse ? ":fuse" : "");
 		free(path);
 		if (rc < 0) {
 			*arg = NULL;

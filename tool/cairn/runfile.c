@@ -32,9 +32,10 @@ static const char Ereq[] =
 static const char Emodname[] = "invalid module name '%s'";
 static const char Edupmod[] = "duplicate boot module '%s' (first at line %d)";
 static const char Ehostname[] = "invalid host resource name '%s'";
-static const char Ehostpath[] = "host path '%s' must not end in ':rw'";
+static const char Ehostpath[] =
+    "host path '%s' must not end in ':rw' or ':fuse'";
 static const char Ehostrw[] =
-    "expected 'rw' after the path of host '%s', got '%s'";
+    "expected 'rw' or 'fuse' after the path of host '%s', got '%s'";
 static const char Eduphost[] =
     "duplicate host resource '%s' (first at line %d)";
 static const char Eregex[] = "bad regular expression '%s': %s";
@@ -309,12 +310,17 @@ d_host(struct parse *ps)
 	struct rf_host *h;
 	size_t i, plen = strlen(ps->w[1]);
 
-	/* core takes NAME=PATH[:rw]: NAME has no '=', PATH no ":rw" end. */
+	/*
+	 * core takes NAME=PATH[:rw|:fuse]: NAME has no '=', PATH no ":rw"
+	 * or ":fuse" end.
+	 */
 	if (ps->w[0][0] == '\0' || strchr(ps->w[0], '=') != NULL)
 		return perr(ps, ps->line, Ehostname, ps->w[0]);
-	if (plen >= 3 && strcmp(ps->w[1] + plen - 3, ":rw") == 0)
+	if ((plen >= 3 && strcmp(ps->w[1] + plen - 3, ":rw") == 0) ||
+	    (plen >= 5 && strcmp(ps->w[1] + plen - 5, ":fuse") == 0))
 		return perr(ps, ps->line, Ehostpath, ps->w[1]);
-	if (ps->n == 3 && strcmp(ps->w[2], "rw") != 0)
+	if (ps->n == 3 && strcmp(ps->w[2], "rw") != 0 &&
+	    strcmp(ps->w[2], "fuse") != 0)
 		return perr(ps, ps->line, Ehostrw, ps->w[0], ps->w[2]);
 	for (i = 0; i < rf->nhosts; i++)
 		if (strcmp(rf->hosts[i].name, ps->w[0]) == 0)
@@ -325,7 +331,8 @@ d_host(struct parse *ps)
 		return -ENOMEM;
 	h->name = ps->w[0];
 	h->path = ps->w[1];
-	h->rw = ps->n == 3;
+	h->rw = ps->n == 3 && strcmp(ps->w[2], "rw") == 0;
+	h->fuse = ps->n == 3 && strcmp(ps->w[2], "fuse") == 0;
 	h->line = ps->line;
 	return 0;
 }
@@ -383,7 +390,7 @@ static const struct directive directives[] = {
 	{ "expect", d_expect, 1, 1, 1, "expect TEXT" },
 	{ "expect-re", d_expect, 1, 1, 1, "expect-re REGEX" },
 	{ "fail", d_fail, 1, 1, 1, "fail TEXT" },
-	{ "host", d_host, 0, 2, 3, "host NAME PATH [rw]" },
+	{ "host", d_host, 0, 2, 3, "host NAME PATH [rw|fuse]" },
 	{ "module", d_module, 0, 2, 2, "module NAME PATH" },
 	{ "modules", d_modules, 0, 1, -1, "modules NAME..." },
 	{ "requires", d_requires, 0, 1, -1,

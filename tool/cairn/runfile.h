@@ -54,6 +54,7 @@ struct rf_host {
 	const char *name;
 	const char *path;	/* relative to the work dir unless absolute */
 	int rw;
+	int fuse;		/* a directory core mounts a FUSE export on */
 	int line;
 };
 

@@ -1,0 +1,194 @@
+/*
+ * blk_cache's shared state and the functions its files export to each
+ * other.
+ * SPDX-License-Identifier: MIT
+ *
+ * One struct main holds everything: the config, the cache memory (slabs
+ * of RAM dataspaces), the chunk index (lru.h), the backend session with
+ * its job pool, the one client session with its queues, and the sync and
+ * flush state. All of it runs on the entrypoint.
+ */
+#ifndef BLK_CACHE_H
+#define BLK_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cairn/alloc.h>
+#include <cairn/block.h>
+#include <cairn/block_client.h>
+#include <cairn/env.h>
+#include <cairn/reporter.h>
+#include <cairn/session/parent.h>
+#include <cairn/session/root.h>
+
+#include "lru.h"
+
+#define EVICT_BATCH	16	/* fewest chunks an eviction step frees */
+#define MEM_RESERVE	(16u * 1024)	/* quota kept for small needs */
+
+struct main;
+
+/*
+ * Cache memory: RAM dataspaces of slab_size bytes from our PD, cut into
+ * 4 KiB pages (chunk data, index nodes) and, within some pages, 64-byte
+ * chunk descriptors. A slab goes back to the PD when all its pages are free
+ * (one empty slab is kept against churn; mem_trim releases it too).
+ */
+struct slab;
+struct dpage;
+
+struct mem {
+	struct cairn_alloc alloc;	/* first: what the lru allocates from */
+	struct main *m;
+	size_t slab_size;
+	struct slab **slabs;		/* sorted by address */
+	unsigned nslabs, cap;
+	unsigned hint;			/* no slab below has a free page */
+	struct dpage *dpages;		/* descriptor pages with room */
+	size_t held;			/* bytes of slabs */
+	uint64_t reserve_base;		/* quota never spent, see memory.c */
+	uint64_t reserve;		/* ... plus the client's unspent donation */
+	bool no_grow;			/* yielding: take no new slabs */
+	uint64_t retry_us;		/* no new slab before this time */
+	bool denied;			/* the parent refused more RAM */
+	uint64_t granted;		/* bytes the parent granted us */
+};
+
+enum bjob_kind { BJ_FILL, BJ_WB, BJ_SYNC };
+
+/* One backend request in flight. */
+struct bjob {
+	struct block_job job;
+	struct main *m;
+	enum bjob_kind kind;
+	uint64_t nr, cnt;		/* FILL and WB: the blocks */
+	struct block_request *waiters;	/* FILL: client reads, via priv */
+	struct bjob *next;		/* free list, or the list of fills */
+};
+
+/* A FIFO of client requests, linked through their priv field. */
+struct rq_list {
+	struct block_request *head, *tail;
+};
+
+struct counters {
+	uint64_t reads, hits, misses;	/* client READs; hit: no device read */
+	uint64_t writes, syncs;		/* client WRITEs and SYNCs */
+	uint64_t fills, fill_errors;	/* device reads for misses */
+	uint64_t wb_errors;		/* failed write-backs (retried) */
+};
+
+/* What a stats report shows; compared to skip reports without news. */
+struct stats_figures {
+	struct counters cnt;
+	struct lru_stats lru;
+	uint64_t held, granted;
+	uint64_t denied;		/* 0 or 1: no padding to compare */
+};
+
+struct main {
+	struct cairn_env *env;
+	struct cairn_rom config;
+
+	/* config */
+	bool verbose;
+	uint64_t writeback_ms;		/* 0: no periodic write-back */
+	uint64_t tx_buf;		/* backend session's buffer */
+	struct cairn_timer *wb_timer;
+
+	/* the cache */
+	struct mem mem;
+	struct lru *lru;
+
+	/* backend */
+	struct block_client *be;
+	struct block_info info;
+	uint64_t max_run;		/* blocks per write-back request */
+	uint64_t max_fetch;		/* blocks per device read, and per
+					 * piece of a client write */
+	struct bjob *jobs;
+	struct bjob *free_jobs, *fills;
+	unsigned wb_inflight;
+	bool in_batch;			/* a batch of completions is open */
+	struct cairn_sig *after_batch;	/* ... and is finished by this */
+	int after_batch_cap;
+
+	/* the client */
+	struct block_server *srv;
+	bool open;			/* a session is held */
+	char label[CAIRN_LABEL_MAX];
+	struct rq_list waitq;		/* accepted, waiting for room */
+
+	/* sync rounds and flush passes (writeback.c) */
+	struct rq_list sync_wait;	/* SYNCs for the next round */
+	struct rq_list sync_round;	/* SYNCs of the round underway */
+	bool round;			/* a round is underway */
+	bool round_close;		/* ... for a closed session */
+	bool round_failed;		/* a write-back of it failed */
+	bool round_backend;		/* its backend SYNC is in flight */
+	bool close_pending;		/* a closed session awaits its round */
+	uint64_t round_written;		/* blocks written when it began */
+	bool flushing;			/* a flush pass is underway */
+	uint64_t flush_cursor;		/* next block the pass looks at */
+
+	/* statistics and their report (stats.c) */
+	struct counters cnt;
+	struct reporter reporter;
+	bool report;			/* <report stats="yes"> */
+	uint64_t report_ms;
+	struct cairn_timer *report_timer;
+	bool report_armed;
+	uint64_t reported;		/* reports sent */
+	struct stats_figures last;	/* ... and what the last one showed */
+};
+
+/* memory.c */
+void mem_init(struct mem *mm, struct main *m, size_t slab_size);
+/* Return empty slabs to the PD; the number of bytes returned. */
+size_t mem_trim(struct mem *mm);
+/* Our PD's quota not in use, minus the reserve (0 when below). */
+uint64_t mem_spare(struct mem *mm);
+
+/* main.c */
+/* A backend job completed: make sure what waited on it runs. */
+void backend_progress(struct main *m);
+
+/* cache.c */
+extern const struct block_driver_ops cache_ops;
+/* Run waiting client requests that may proceed now. */
+void cache_kick(struct main *m);
+/*
+ * Make chunks exist for [nr, nr + cnt), growing the memory or evicting.
+ * Returns how many blocks from nr on have their chunks (cnt when all, 0
+ * when there is no room now).
+ */
+uint64_t cache_room(struct main *m, uint64_t nr, uint64_t cnt);
+
+/* writeback.c */
+struct bjob *job_get(struct main *m);
+void job_put(struct main *m, struct bjob *j);
+/* lru_evict's write-back function (lru_wb_fn). */
+int writeback_run(void *ctx, struct lru *c, uint64_t nr, uint64_t cnt);
+/* Start a pass writing back every dirty block; it runs on completions. */
+void flush_start(struct main *m);
+/* Advance the flush pass and the sync round; called after completions. */
+void writeback_step(struct main *m);
+/* A SYNC request: acknowledged once its round completed. */
+void sync_request(struct main *m, struct block_request *r);
+/* The session closed: write everything back (logged when done). */
+void writeback_close(struct main *m);
+
+/* stats.c */
+void stats_configure(struct main *m, const struct xml_node *config);
+/* Something was counted: schedule a report. */
+void stats_changed(struct main *m);
+
+/* Request lists (cache.c). */
+void rq_push(struct rq_list *l, struct block_request *r);
+void rq_push_front(struct rq_list *l, struct block_request *r);
+struct block_request *rq_pop(struct rq_list *l);
+/* Complete every request of l with ok. */
+void rq_complete_all(struct rq_list *l, bool ok);
+
+#endif
