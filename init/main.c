@@ -87,8 +87,9 @@ requantum(struct init *in, struct child *ch, uint64_t quantum)
 		cairn_log(in->env, "yield request of %llu bytes to \"%s\"",
 		    (unsigned long long)ch->yield_amount, ch->name);
 		if (ch->yield_sig < 0 || cairn_sig_submit(ch->yield_sig) < 0)
-			cairn_warn(in->env, "\"%s\" has no yield handler; it "
-			    "keeps its RAM until restarted", ch->name);
+			cairn_warn(in->env, "\"%s\" has no yield handler "
+			    "(yet): it is asked once it registers one",
+			    ch->name);
 	}
 	ch->quantum = quantum;
 }

@@ -545,6 +545,9 @@ h_yield_sigh(struct rpc_msg *m)
 	if (ch->yield_sig >= 0)
 		close(ch->yield_sig);
 	ch->yield_sig = cairn_sig_cap_take(&m->fds[0]);
+	/* A yield asked for before the child could hear it goes out now. */
+	if (ch->yield_sig >= 0 && ch->yield_amount > 0)
+		cairn_sig_submit(ch->yield_sig);
 	return PARENT_OK;
 }
 

@@ -52,9 +52,9 @@ construct(struct cairn_env *env)
 		memset(p, 0xab, BLOCK);
 		mn.blocks[mn.held++] = p;
 	}
+	if (cairn_yield_handler(env, on_yield, &mn) < 0)
+		cairn_error(env, "cannot register the yield handler");
 	(void)cairn_ram_quota(env, &quota, &used);
 	cairn_log(env, "holding %u blocks (%llu of %llu bytes)", mn.held,
 	    (unsigned long long)used, (unsigned long long)quota);
-	if (cairn_yield_handler(env, on_yield, &mn) < 0)
-		cairn_error(env, "cannot register the yield handler");
 }

@@ -53,7 +53,7 @@ print(rsv * bps, root, root + (re * 32 + bps - 1) // bps * bps, spc * bps)' "$tm
 }
 
 rm -f "$tmp/img"; mkfs.fat -C -F 12 -n CORPUS "$tmp/img" 200 >/dev/null
-fill; save fat12-tree.img
+fill; save fat12-tree.bin
 set -- $(geometry); fat=$1 root=$2 data=$3 cs=$4
 cp "$tmp/img" "$tmp/base12"
 # big.bin starts at some cluster c: find it through the FAT (the first
@@ -75,7 +75,7 @@ v = int(sys.argv[4])
 if c & 1: w[0] = (w[0] & 0x0f) | ((v & 0xf) << 4); w[1] = v >> 4
 else: w[0] = v & 0xff; w[1] = (w[1] & 0xf0) | (v >> 8)
 f.seek(o); f.write(w)' "$tmp/img" "$fat" "$c" "$c"
-save fat12-chain-loop.img
+save fat12-chain-loop.bin
 cp "$tmp/base12" "$tmp/img"
 python3 -c 'import sys
 f = open(sys.argv[1], "r+b"); fat = int(sys.argv[2]); c = int(sys.argv[3])
@@ -84,27 +84,27 @@ v = 0xef0
 if c & 1: w[0] = (w[0] & 0x0f) | ((v & 0xf) << 4); w[1] = v >> 4
 else: w[0] = v & 0xff; w[1] = (w[1] & 0xf0) | (v >> 8)
 f.seek(o); f.write(w)' "$tmp/img" "$fat" "$c"
-save fat12-chain-outside.img
+save fat12-chain-outside.bin
 # The first root entry's cluster far outside; a broken long-name piece.
 cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" $((root + 32 + 26)) 4000 2
-save fat12-entry-outside.img
+save fat12-entry-outside.bin
 cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" $((root + 32 * 3 + 13)) 0x55 1
-save fat12-lfn-checksum.img
+save fat12-lfn-checksum.bin
 cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" $((root + 32 * 2)) 0x05 1
-save fat12-lfn-order.img
+save fat12-lfn-order.bin
 # Absurd boot sectors: zero FATs, 3 sectors per cluster, huge volume.
-cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" 16 0 1; save bpb-no-fats.img
-cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" 13 3 1; save bpb-spc3.img
+cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" 16 0 1; save bpb-no-fats.bin
+cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" 13 3 1; save bpb-spc3.bin
 cp "$tmp/base12" "$tmp/img"; poke "$tmp/img" 19 0 2; poke "$tmp/img" 32 0x7fffffff 4
-save bpb-huge.img
+save bpb-huge.bin
 
 rm -f "$tmp/img"; mkfs.fat -C -F 16 -s 1 "$tmp/img" 2600 >/dev/null
-fill; save fat16-tree.img
+fill; save fat16-tree.bin
 set -- $(geometry); fat=$1 root=$2 data=$3 cs=$4
 # SubDir (a directory at the first data clusters): its chain loops back.
 cp "$tmp/img" "$tmp/base16"
 for i in $(seq 1 40); do mcopy -i "$tmp/img" "$tmp/s" "::/SubDir/file number $i.txt"; done
-save fat16-bigdir.img
+save fat16-bigdir.bin
 sub=$(python3 -c 'import sys, struct
 d = open(sys.argv[1], "rb").read(); r = int(sys.argv[2])
 for i in range(512):
@@ -114,15 +114,15 @@ nxt=$(python3 -c 'import sys, struct
 d = open(sys.argv[1], "rb").read()
 print(struct.unpack_from("<H", d, int(sys.argv[2]) + 2 * int(sys.argv[3]))[0])' "$tmp/img" "$fat" "$sub")
 poke "$tmp/img" $((fat + 2 * nxt)) "$sub" 2
-save fat16-dir-loop.img
+save fat16-dir-loop.bin
 
 # FAT32 as Linux and dosfstools take it (too few clusters for Microsoft's
 # rule, and for mtools, so it stays empty: the target writes to it).
 rm -f "$tmp/img"; mkfs.fat -C -F 32 "$tmp/img" 2048 >/dev/null 2>&1
-save fat32-empty.img
+save fat32-empty.bin
 cp "$tmp/img" "$tmp/base32"
 # The root cluster pointing to itself; a wrong FSInfo count.
 set -- $(geometry); fat=$1
-poke "$tmp/img" $((fat + 4 * 2)) 2 4; save fat32-root-loop.img
+poke "$tmp/img" $((fat + 4 * 2)) 2 4; save fat32-root-loop.bin
 cp "$tmp/base32" "$tmp/img"; poke "$tmp/img" $((512 + 488)) 0x7fffffff 4
-save fat32-fsinfo.img
+save fat32-fsinfo.bin

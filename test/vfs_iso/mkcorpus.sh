@@ -98,11 +98,11 @@ PY
 xorriso -as mkisofs -quiet -R -J -o "$tmp/rr.iso" "$tmp/src" 2>/dev/null
 xorriso -as mkisofs -quiet --norock -J -o "$tmp/j.iso" "$tmp/src" 2>/dev/null
 xorriso -as mkisofs -quiet --norock -o "$tmp/p.iso" "$tmp/src" 2>/dev/null
-cp "$tmp/rr.iso" "$tmp/img"; save rr-joliet.iso
-cp "$tmp/j.iso" "$tmp/img"; save joliet.iso
-cp "$tmp/p.iso" "$tmp/img"; save plain.iso
+cp "$tmp/rr.iso" "$tmp/img"; save rr-joliet.bin
+cp "$tmp/j.iso" "$tmp/img"; save joliet.bin
+cp "$tmp/p.iso" "$tmp/img"; save plain.bin
 for k in ce-loop ce-outside dir-outside file-outside path-table overrun \
     root-outside size-huge; do
-	cp "$tmp/rr.iso" "$tmp/img"; damage "$k"; save "rr-$k.iso"
+	cp "$tmp/rr.iso" "$tmp/img"; damage "$k"; save "rr-$k.bin"
 done
-cp "$tmp/p.iso" "$tmp/img"; damage dir-outside; save plain-dir-outside.iso
+cp "$tmp/p.iso" "$tmp/img"; damage dir-outside; save plain-dir-outside.bin
