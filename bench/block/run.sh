@@ -16,7 +16,7 @@ set -eu
 build=${1:?usage: run.sh BUILD_DIR}
 size_mb=${CAIRN_BENCH_BLOCK_MB:-1024}
 reps=${CAIRN_BENCH_BLOCK_REPS:-5}
-chains=${CAIRN_BENCH_BLOCK_CHAINS:-file_blk:file_blk blk_cache:cache}
+chains=${CAIRN_BENCH_BLOCK_CHAINS:-file_blk:file_blk blk_cache:cache part_blk:part chain:chain}
 peer=$build/bench/block/bench-block-peer
 for f in "$peer" "$build/cairn" "$build/core/core" "$build/init/init" \
     "$build/server/file_blk/file_blk" "$build/app/block_tester/block_tester"; do
@@ -55,14 +55,26 @@ chain_modules() {
 	case $1 in
 	file_blk) echo file_blk ;;
 	blk_cache) echo file_blk blk_cache ;;
+	part_blk) echo file_blk part_blk ;;
+	chain) echo file_blk part_blk blk_cache ;;
 	*) echo "bench/block: unknown chain '$1'" >&2; exit 1 ;;
+	esac
+}
+
+# chain_prepare CHAIN: chains through part_blk need a partition table;
+# it is written before each run, since write tests overwrite the image.
+chain_prepare() {
+	case $1 in
+	part_blk|chain)
+		echo 'start=2048, type=83' | sfdisk -q "$img" >/dev/null ;;
 	esac
 }
 
 # chain_server CHAIN: the component whose Block session block_tester uses.
 chain_server() {
 	case $1 in
-	blk_cache) echo blk_cache ;;
+	blk_cache|chain) echo blk_cache ;;
+	part_blk) echo part_blk ;;
 	*) echo file_blk ;;
 	esac
 }
@@ -72,7 +84,7 @@ chain_server() {
 # the region into the cache; the figure is the last test's.
 chain_figures() {
 	case $1 in
-	blk_cache)
+	blk_cache|chain)
 		echo 'hit_rand4k_qd32|<sequential length="64M" size="1M" depth="8" pattern="no"/> <random length="64M" size="4K" depth="32" count="200000"/>|randread 4K 32 200000'
 		;;
 	esac
@@ -105,6 +117,59 @@ chain_config() {
 			<provides> <service name="Block"/> </provides>
 			<route>
 				<service name="Block"> <child name="file_blk"/> </service>
+				<any-service> <parent/> </any-service>
+			</route>
+			<config tx_buf_size="8M" slab="4M"/>
+		</start>
+		EOF
+		;;
+	part_blk)
+		cat <<-EOF
+		<start name="file_blk">
+			<resource name="RAM" quantum="64M"/>
+			<provides> <service name="Block"/> </provides>
+			<host name="disk" resource="disk" writeable="yes"/>
+			<config host="disk" block_size="512" writeable="yes" direct="no"/>
+		</start>
+		<start name="part_blk">
+			<resource name="RAM" quantum="48M"/>
+			<provides> <service name="Block"/> </provides>
+			<route>
+				<service name="Block"> <child name="file_blk"/> </service>
+				<any-service> <parent/> </any-service>
+			</route>
+			<config tx_buf_size="16M">
+				<policy label="block_tester" partition="1" writeable="yes"/>
+				<policy label="blk_cache" partition="1" writeable="yes"/>
+			</config>
+		</start>
+		EOF
+		;;
+	chain)
+		cat <<-EOF
+		<start name="file_blk">
+			<resource name="RAM" quantum="64M"/>
+			<provides> <service name="Block"/> </provides>
+			<host name="disk" resource="disk" writeable="yes"/>
+			<config host="disk" block_size="512" writeable="yes" direct="no"/>
+		</start>
+		<start name="part_blk">
+			<resource name="RAM" quantum="48M"/>
+			<provides> <service name="Block"/> </provides>
+			<route>
+				<service name="Block"> <child name="file_blk"/> </service>
+				<any-service> <parent/> </any-service>
+			</route>
+			<config tx_buf_size="16M">
+				<policy label="block_tester" partition="1" writeable="yes"/>
+				<policy label="blk_cache" partition="1" writeable="yes"/>
+			</config>
+		</start>
+		<start name="blk_cache">
+			<resource name="RAM" quantum="96M"/>
+			<provides> <service name="Block"/> </provides>
+			<route>
+				<service name="Block"> <child name="part_blk"/> </service>
 				<any-service> <parent/> </any-service>
 			</route>
 			<config tx_buf_size="8M" slab="4M"/>
@@ -196,6 +261,7 @@ for pair in $chains; do
 			# Re-warm: proactive reclaim (DAMON) may have taken
 			# pages back, and pages read inside a component would
 			# be charged to its small memory cgroup.
+			chain_prepare "$chain"
 			cat "$img" > /dev/null
 			line=$(cairn_run "$chain" "${prefix}_$name" "$test")
 			cairn_value "$line" >> "$work/c"
