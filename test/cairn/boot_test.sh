@@ -213,7 +213,7 @@ after cat file
 EOF
 	cr afterok --check
 	st 0 && has "made-by-setup" &&
-	    has "[core] cwd $T/build/scenarios/work/afterok" &&
+	    has "[core] cwd $T/build/scenario-runs/afterok" &&
 	    has "cairn: scenario afterok: passed"
 }
 
@@ -227,7 +227,7 @@ EOF
 	cr needs --check
 	st 77 && last "skip: needs the program 'cairn-no-such-program' on PATH" &&
 	    hasnt "never started" &&
-	    { [ ! -e "$T/build/scenarios/work/needs" ] ||
+	    { [ ! -e "$T/build/scenario-runs/needs" ] ||
 	    { why="work dir was made"; false; }; }
 }
 
@@ -269,7 +269,7 @@ end
 expect done
 EOF
 	cr env --check
-	w=$T/build/scenarios/work/env
+	w=$T/build/scenario-runs/env
 	st 0 && has "[core] data $T/build|$T/src|$w" &&
 	    has "[core] host disk=$w/disk.img:rw" &&
 	    has "[core] host ro=/dev/null"
@@ -316,7 +316,7 @@ t_module_errors() {
 	st 1 && has "no executable named 'noexec'" || return 1
 	printf 'module img nothere.img\nrom fake.sh\nend\n' | scn nofile
 	cr nofile --check
-	st 1 && has "FAILED: boot module 'img' (line 1): $T/build/scenarios/work/nofile/nothere.img: No such file or directory"
+	st 1 && has "FAILED: boot module 'img' (line 1): $T/build/scenario-runs/nofile/nothere.img: No such file or directory"
 }
 
 t_sigterm_ignored() {
@@ -372,7 +372,7 @@ EOF
 	kill -INT $pid
 	{ wait $pid; } 2>/dev/null
 	rc=$?
-	core=$(cat "$T/build/scenarios/work/sigint/core.pid")
+	core=$(cat "$T/build/scenario-runs/sigint/core.pid")
 	st 130 && has "cairn: scenario sigint: interrupted" &&
 	    { ! kill -0 "$core" 2>/dev/null || { why="core $core lives"; false; }; }
 }
@@ -398,7 +398,7 @@ EOF
 	done
 	kill -KILL $pid
 	{ wait $pid; } 2>/dev/null
-	core=$(cat "$T/build/scenarios/work/orphan/core.pid")
+	core=$(cat "$T/build/scenario-runs/orphan/core.pid")
 	i=0
 	while kill -0 "$core" 2>/dev/null && [ $i -lt 20 ]; do
 		sleep 0.1
@@ -431,7 +431,7 @@ EOF
 	cr fresh --check
 	st 0 || return 1
 	cr fresh --check --keep
-	st 0 && has "cairn: work dir kept: $T/build/scenarios/work/fresh"
+	st 0 && has "cairn: work dir kept: $T/build/scenario-runs/fresh"
 }
 
 t_usage() {

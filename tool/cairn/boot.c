@@ -128,21 +128,20 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static int
 make_work_dir(struct boot *b)
 {
-	char scen[4096], works[4096];
-	const char *dirs[] = { scen, works, b->work, b->boot };
+	char works[4096];
+	const char *dirs[] = { works, b->work, b->boot };
 	struct stat st;
 	size_t i;
 
-	snprintf(scen, sizeof(scen), "%s/scenarios", b->o->build);
-	snprintf(works, sizeof(works), "%s/scenarios/work", b->o->build);
+	snprintf(works, sizeof(works), "%s/scenario-runs", b->o->build);
 	/* FTW_MOUNT: a file system left mounted in there is not emptied. */
 	if (lstat(b->work, &st) == 0 && nftw(b->work, rm_entry, 16,
 	    FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
 		fail(b, "cannot clear the work dir %s", b->work);
 		return -EIO;
 	}
-	for (i = 0; i < 4; i++) {
-		if (mkdir(dirs[i], 0755) < 0 && (errno != EEXIST || i >= 2)) {
+	for (i = 0; i < 3; i++) {
+		if (mkdir(dirs[i], 0755) < 0 && (errno != EEXIST || i >= 1)) {
 			fail(b, "cannot create %s: %s", dirs[i],
 			    strerror(errno));
 			return -EIO;
@@ -539,7 +538,7 @@ boot_run(const struct runfile *rf, const struct boot_opts *o)
 
 	/* On the heap: the line buffer is big. */
 	b = calloc(1, sizeof(*b));
-	if (b == NULL || asprintf(&b->work, "%s/scenarios/work/%s",
+	if (b == NULL || asprintf(&b->work, "%s/scenario-runs/%s",
 	    o->build, rf->name) < 0 || asprintf(&b->boot, "%s/boot",
 	    b->work) < 0) {
 		fprintf(stderr, "cairn: out of memory\n");

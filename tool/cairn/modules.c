@@ -59,7 +59,7 @@ searchable(const char *name, int top)
 
 	return name[0] != '.' && !(n > 2 && strcmp(name + n - 2, ".p") == 0) &&
 	    strncmp(name, "meson-", 6) != 0 &&
-	    !(top && strcmp(name, "scenarios") == 0);
+	    !(top && strcmp(name, "scenario-runs") == 0);
 }
 
 /*

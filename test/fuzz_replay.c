@@ -1,5 +1,6 @@
 /*
- * Replays a fuzz corpus through the fuzz target: one result line per file.
+ * Replays a fuzz corpus through a fuzz target: one result line per file
+ * (shared by every fuzz target; argv[1] names it in the result lines).
  * SPDX-License-Identifier: MIT
  *
  * Built with any compiler, so corpus regressions run in `make test` even
@@ -55,8 +56,8 @@ main(int argc, char **argv)
 	int failed = 0;
 	DIR *d;
 
-	if (argc != 2 || (d = opendir(argv[1])) == NULL) {
-		printf("FAIL - xml-fuzz-replay: corpus directory (usage: %s DIR)\n",
+	if (argc != 3 || (d = opendir(argv[2])) == NULL) {
+		printf("FAIL - fuzz-replay: corpus directory (usage: %s NAME DIR)\n",
 		    argv[0]);
 		return 1;
 	}
@@ -66,22 +67,22 @@ main(int argc, char **argv)
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), cmp);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", argv[1], names[i]);
+		snprintf(path, sizeof(path), "%s/%s", argv[2], names[i]);
 		if ((buf = slurp(path, &len)) == NULL) {
-			printf("FAIL - xml-fuzz-replay-%s: cannot read %s\n",
+			printf("FAIL - %s-%s: cannot read %s\n", argv[1],
 			    names[i], path);
 			failed = 1;
 		} else {
 			fflush(stdout);
 			LLVMFuzzerTestOneInput(buf, len);
-			printf("ok - xml-fuzz-replay-%s: %zu bytes keep every "
-			    "invariant\n", names[i], len);
+			printf("ok - %s-%s: %zu bytes keep every "
+			    "invariant\n", argv[1], names[i], len);
 			free(buf);
 		}
 		free(names[i]);
 	}
 	if (n == 0) {
-		printf("FAIL - xml-fuzz-replay: no corpus files in %s\n", argv[1]);
+		printf("FAIL - %s: no corpus files in %s\n", argv[1], argv[2]);
 		failed = 1;
 	}
 	return failed;
