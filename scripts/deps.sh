@@ -4,7 +4,8 @@
 set -e
 PKGS="meson ninja-build pkg-config gcc clang python3 libseccomp-dev liburing-dev
 libexpat1-dev bubblewrap fdisk gdisk libfuse3-dev
-libext2fs-dev comerr-dev e2fsprogs fuse2fs dosfstools mtools xorriso"
+libext2fs-dev comerr-dev e2fsprogs fuse2fs dosfstools mtools xorriso
+qemu-utils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
