@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +67,38 @@ core_host(struct core *c, const char *name)
 }
 
 /*
+ * Copy `size` bytes of file `fd` into the fresh memfd `mfd`: in the kernel
+ * (sendfile, no bounce buffer to fault in), or through a buffer (*buf, the
+ * caller frees it) where sendfile does not apply. Returns the bytes copied
+ * (size) or -errno; a file that changes size meanwhile is -EIO.
+ */
+static ssize_t
+copy_into(int mfd, int fd, off_t size, char **buf)
+{
+	off_t off = 0;
+	ssize_t n;
+
+	while (off < size) {
+		n = sendfile(mfd, fd, &off, (size_t)(size - off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && off == 0 && (errno == EINVAL || errno == ENOSYS))
+			break;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+	}
+	if (off == size)
+		return (ssize_t)size;
+	*buf = malloc((size_t)size + 1);
+	if (*buf == NULL)
+		return -ENOMEM;
+	n = pread(fd, *buf, (size_t)size, 0);
+	if (n != size)
+		return n < 0 ? -errno : -EIO;
+	return write(mfd, *buf, (size_t)n) == n ? n : -EIO;
+}
+
+/*
  * Copy one boot file into a write-sealed memfd. A module that exists
  * already gets the new content as a new version; its readers are told.
  */
@@ -88,22 +121,13 @@ core_load_module(struct core *c, int dirfd, const char *name)
 		goto out;
 	}
 	m = calloc(1, sizeof(*m));
-	buf = malloc((size_t)st.st_size + 1);
-	if (m == NULL || buf == NULL) {
-		free(m);
+	if (m == NULL)
 		goto out;
-	}
-	n = read(fd, buf, (size_t)st.st_size);
-	if (n != st.st_size) {
-		free(m);
-		r = -EIO;
-		goto out;
-	}
 	mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0 || write(mfd, buf, (size_t)n) != n ||
+	if (mfd < 0 || (n = copy_into(mfd, fd, st.st_size, &buf)) < 0 ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-		r = -errno;
+		r = mfd < 0 || n >= 0 ? -errno : (int)n;
 		free(m);
 		if (mfd >= 0)
 			close(mfd);
@@ -343,6 +367,9 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	c->ep = cairn_ep_create(&err);
+	/* The sandbox's slow set-up runs beside the copying of the modules. */
+	if (sandbox_prepare() < 0)
+		core_log(c, "Warning: sandbox set-up not started early");
 	if (c->ep == NULL || load_boot(c, boot) < 0)
 		return 1;
 	if (watch_boot(c, boot, &bw) < 0)

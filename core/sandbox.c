@@ -11,7 +11,8 @@
  * malloc, no stdio, and no glibc set*id wrappers (those signal every thread
  * of the process they believe they are in).
  *
- * Everything that can be prepared once is prepared by sandbox_init(): the
+ * Everything that can be prepared once is prepared by sandbox_init() (with
+ * the slow parts started earlier by sandbox_prepare()): the
  * compiled seccomp programs, /dev/null, and a template mount namespace whose
  * root is an empty read-only tmpfs. A child enters the template and unshares
  * a copy of it, which holds two mounts, instead of copying the host's mount
@@ -440,7 +441,7 @@ out_ctx:
 }
 
 /*
- * In the helper process of make_templates(): an empty read-only tmpfs
+ * In the helper process of sandbox_prepare(): an empty read-only tmpfs
  * becomes the root of a fresh mount namespace. The host's mounts are made
  * private first, so that neither mounting over / nor detaching the old root
  * propagates to the host.
@@ -473,51 +474,131 @@ static int build_empty_root(void)
 }
 
 /*
- * Make the template mount namespace and the shared network namespace in a
- * helper process and keep them by descriptor after the helper is gone.
+ * The helper process of sandbox_prepare(): it compiles the seccomp programs
+ * (libseccomp takes ~0.3 ms each) and builds the template mount and network
+ * namespaces while core copies its boot modules, then reports through the
+ * pipe: an errno, and for each filter its length and instructions. It
+ * stays (paused) until core has opened its namespaces.
  */
-static int make_templates(void)
+static void helper_main(int out)
 {
-	char path[64];
-	int p[2], err = 0;
-	ssize_t n;
-	pid_t pid;
+	struct sock_fprog prog;
+	unsigned f;
+	int err = 0;
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	for (f = 0; f <= FILTER_FLAGS && err == 0; f++) {
+		if ((err = -build_filter(f, &sb.filter[f])) != 0)
+			err = err > 0 ? err : EINVAL;
+	}
+	if (err == 0)
+		err = build_empty_root();
+	if (write(out, &err, sizeof(err)) != sizeof(err))
+		_exit(1);
+	for (f = 0; f <= FILTER_FLAGS && err == 0; f++) {
+		prog = sb.filter[f];
+		if (write(out, &prog.len, sizeof(prog.len)) != sizeof(prog.len) ||
+		    write(out, prog.filter, prog.len * sizeof(*prog.filter)) !=
+		    (ssize_t)(prog.len * sizeof(*prog.filter)))
+			_exit(1);
+	}
+	for (;;)
+		pause();
+}
+
+static struct {
+	pid_t pid;
+	int fd;
+} helper = { .pid = -1, .fd = -1 };
+
+int sandbox_prepare(void)
+{
+	int p[2], err;
+
+	if (helper.pid > 0 || sb.ready)
+		return 0;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	helper.pid = fork();
+	if (helper.pid < 0) {
 		err = -errno;
 		close(p[0]);
 		close(p[1]);
 		return err;
 	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		err = build_empty_root();
-		if (write(p[1], &err, sizeof(err)) != sizeof(err))
-			_exit(1);
-		for (;;)
-			pause();
+	if (helper.pid == 0) {
+		close(p[0]);
+		helper_main(p[1]);
 	}
 	close(p[1]);
-	n = read(p[0], &err, sizeof(err));
-	close(p[0]);
-	if (n != sizeof(err))
-		err = -ECHILD;
+	helper.fd = p[0];
+	return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *b = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = read(fd, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -ECHILD;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Collect what the helper made: the filters and, by descriptor, the
+ * template mount namespace and the shared network namespace.
+ */
+static int finish_helper(void)
+{
+	char path[64];
+	unsigned short len;
+	unsigned f;
+	int err, r;
+
+	if ((err = sandbox_prepare()))
+		return err;
+	if ((r = read_full(helper.fd, &err, sizeof(err))))
+		err = r;
 	else
 		err = -err;
+	for (f = 0; f <= FILTER_FLAGS && err == 0; f++) {
+		if ((err = read_full(helper.fd, &len, sizeof(len))))
+			break;
+		if (len == 0 || len > BPF_MAXINSNS) {
+			err = -EOVERFLOW;
+			break;
+		}
+		sb.filter[f].filter = calloc(len, sizeof(struct sock_filter));
+		if (sb.filter[f].filter == NULL) {
+			err = -ENOMEM;
+			break;
+		}
+		sb.filter[f].len = len;
+		err = read_full(helper.fd, sb.filter[f].filter,
+		    len * sizeof(struct sock_filter));
+	}
 	if (err == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)helper.pid);
 		sb.mntns = open(path, O_RDONLY | O_CLOEXEC);
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)helper.pid);
 		sb.netns = open(path, O_RDONLY | O_CLOEXEC);
 		if (sb.mntns < 0 || sb.netns < 0)
 			err = -errno;
 	}
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	close(helper.fd);
+	kill(helper.pid, SIGKILL);
+	while (waitpid(helper.pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	helper.pid = -1;
+	helper.fd = -1;
 	return err;
 }
 
@@ -638,7 +719,6 @@ int sandbox_init(void)
 {
 	const char *what;
 	char buf[16];
-	unsigned f;
 	FILE *cap;
 	int err;
 
@@ -664,12 +744,8 @@ int sandbox_init(void)
 			sb.last_cap = atoi(buf);
 		fclose(cap);
 	}
-	what = "seccomp filter";
-	for (f = 0; f <= FILTER_FLAGS; f++)
-		if ((err = build_filter(f, &sb.filter[f])))
-			goto fail;
-	what = "empty root and network namespace";
-	if ((err = make_templates()))
+	what = "seccomp filters, empty root and network namespace";
+	if ((err = finish_helper()))
 		goto fail;
 	if ((err = init_cgroups()))
 		fprintf(stderr, "sandbox: warning: no memory cgroup under %s "

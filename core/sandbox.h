@@ -101,6 +101,14 @@ struct sandbox_spec {
 int sandbox_init(void) __attribute__((warn_unused_result));
 
 /*
+ * Optional, before sandbox_init(): start its slow parts (compiling the
+ * seccomp programs, making the template namespaces) in a helper process,
+ * so that they overlap with whatever core does until sandbox_init().
+ * Returns 0 or a negative errno (sandbox_init() then tries again).
+ */
+int sandbox_prepare(void) __attribute__((warn_unused_result));
+
+/*
  * Undo sandbox_init(): close its descriptors and remove core's cgroup
  * directory and any released-but-left child directories in it. Children
  * still running keep their namespaces.

@@ -69,7 +69,7 @@ h_cpuid(struct rpc_msg *m)
 	size_t size;
 	int fd;
 
-	for (nent = 64; nent <= CPUID_MAX_ENTRIES; nent *= 2) {
+	for (nent = 128; nent <= CPUID_MAX_ENTRIES; nent *= 2) {
 		size = sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]);
 		free(cpuid);
 		cpuid = calloc(1, size);

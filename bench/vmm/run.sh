@@ -6,6 +6,7 @@
 # SPDX-License-Identifier: MIT
 set -eu
 build=${1:?usage: run.sh BUILD_DIR}
+build=$(cd "$build" && pwd)
 reps=${CAIRN_BENCH_VMM_REPS:-11}
 run=$build/bench/vmm/bench-vmm-run
 guest=$build/test/guest/hello.bin

@@ -7,7 +7,8 @@
  * in real mode at 0xfffffff0 with CS based at 0xffff0000 (as on a PC and
  * under QEMU's -bios). rom16 enters protected mode, rom32 copies the image
  * to 1 MiB (it is linked there), clears .bss, builds page tables that map
- * the first 4 GiB with 2 MiB pages and enters long mode. A 64-bit ELF
+ * the first 4 GiB with 2 MiB pages and enters long mode (string moves go
+ * by 4 and 8 bytes: software KVM backends emulate each step). A 64-bit ELF
  * image is started by the vmm in long mode at _start. Application
  * processors start in real mode at the trampoline that the smp guest
  * copies to AP_TRAMPOLINE (ap16), and follow the same path.
@@ -56,7 +57,8 @@ rom32:
 	movl $_image_start, %edi
 	movl $_image_end, %ecx
 	subl %edi, %ecx
-	rep movsb
+	shrl $2, %ecx			/* both ends 16-byte aligned */
+	rep movsl
 	/*
 	 * Software KVM backends emulate guest code at microseconds per
 	 * instruction, so map only what every guest needs: the first 2 MiB
@@ -123,16 +125,18 @@ _start:					/* 64-bit ELF entry, from the vmm */
 1:	leaq _bss_start(%rip), %rdi
 	leaq _bss_end(%rip), %rcx
 	subq %rdi, %rcx
+	shrq $3, %rcx			/* both ends 16-byte aligned */
 	xorl %eax, %eax
-	rep stosb
+	rep stosq
 	movl $1, %edi
 	jmp 2f
 bsp64:
 	leaq _bss_start(%rip), %rdi
 	leaq _bss_end(%rip), %rcx
 	subq %rdi, %rcx
+	shrq $3, %rcx			/* both ends 16-byte aligned */
 	xorl %eax, %eax
-	rep stosb
+	rep stosq
 	xorl %edi, %edi
 2:	movw $SEL_DATA, %ax
 	movw %ax, %ds
