@@ -10,7 +10,7 @@
 #include "vmm.h"
 
 static const char *const attrs[] = {
-	"kernel", "initrd", "cmdline", "vcpus", "ram", "verbose", NULL,
+	"kernel", "initrd", "bios", "cmdline", "vcpus", "ram", "verbose", NULL,
 };
 
 static int
@@ -97,16 +97,29 @@ vmm_config_read(struct cairn_env *env, struct vmm_config *cfg)
 			    "'%.*s'", n.name, n.name_len, a.name, a.name_len);
 			goto out;
 		}
-	if (xml_node_first(&n, NULL, &sub) == 0) {
-		r = fail(env, &sub, sub.name, "<%.*s> is not supported yet%.*s "
-		    "(virtio-blk waits for the Block session)", sub.name,
-		    sub.name_len, "", 0);
-		goto out;
+	for (r = xml_node_first(&n, NULL, &sub); r == 0;
+	    r = xml_node_next(&sub, NULL, &sub)) {
+		if (!xml_node_is(&sub, "disk")) {
+			r = fail(env, &sub, sub.name, "<%.*s> is not a node "
+			    "of the vmm's config%.*s (<disk> is)", sub.name,
+			    sub.name_len, "", 0);
+			goto out;
+		}
+		if (cfg->ndisks == VMM_MAX_DISKS) {
+			r = fail(env, &sub, sub.name, "<%.*s>: more than "
+			    "%.*s disks", sub.name, sub.name_len, "8", 1);
+			goto out;
+		}
+		if ((r = disk_config_read(env, &sub,
+		    &cfg->disks[cfg->ndisks++])) < 0)
+			goto out;
 	}
 	if ((r = module_attr(env, &n, "kernel", cfg->kernel,
 	    sizeof(cfg->kernel), true)) < 0 ||
 	    (r = module_attr(env, &n, "initrd", cfg->initrd,
-	    sizeof(cfg->initrd), false)) < 0)
+	    sizeof(cfg->initrd), false)) < 0 ||
+	    (r = module_attr(env, &n, "bios", cfg->bios,
+	    sizeof(cfg->bios), false)) < 0)
 		goto out;
 	if (xml_node_attr(&n, "cmdline", &a) == 0) {
 		len = xml_decode(a.value, a.value_len, cfg->cmdline,

@@ -42,6 +42,9 @@ io_unknown(struct vm *vm, const char *fmt, ...)
 	char msg[sizeof(vm->unknown_last)];
 	va_list ap;
 
+	/* Past the limit even repeats stay silent: they have no line. */
+	if (vm->unknown_logged > UNKNOWN_LOG_MAX)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -51,8 +54,6 @@ io_unknown(struct vm *vm, const char *fmt, ...)
 	}
 	io_unknown_flush(vm);
 	memcpy(vm->unknown_last, msg, sizeof(msg));
-	if (vm->unknown_logged > UNKNOWN_LOG_MAX)
-		return;
 	if (vm->unknown_logged++ == UNKNOWN_LOG_MAX) {
 		vm_log(vm, "Warning: guest: further misdeeds are not logged");
 		return;
@@ -102,7 +103,7 @@ cmos_read(struct vm *vm)
 	case 0x0a: return 0x26;		/* divider, no update in progress */
 	case 0x0b: return 0x02;		/* 24-hour, BCD */
 	case 0x0d: return 0x80;		/* battery good */
-	default: return 0;
+	default: return cmos_ram(vm, vm->cmos_index);
 	}
 }
 
@@ -212,6 +213,9 @@ io_port(struct vm *vm, struct vcpu *v, uint16_t port, unsigned size,
 			*d = cmos_read(vm);
 		else if (!write)
 			*d = 0xff;
+	} else if (((port >= PORT_FW_CFG && port < PORT_FW_CFG + 12) ||
+	    port == PORT_DEBUGCON) && vm->bios != NULL) {
+		bios_io(vm, port, size, write, d);
 	} else if (port >= 0xcf8 && port < 0xd00) {
 		pci_config_io(vm, port, size, write, d);
 	} else if (port == 0x80 || port == 0xed) {
@@ -230,6 +234,8 @@ void
 io_mmio(struct vm *vm, struct vcpu *v, uint64_t gpa, unsigned size,
     bool write, uint8_t *d)
 {
+	if (disks_mmio(vm, gpa, size, write, d))
+		return;
 	if (write && gpa >= vm->rom_gpa && gpa - vm->rom_gpa < vm->rom_size) {
 		io_unknown(vm, "wrote %u bytes to ROM at 0x%llx (vcpu %u)",
 		    size, (unsigned long long)gpa, v->id);

@@ -73,7 +73,8 @@ guest_ram(struct vm *vm, uint64_t rom, uint64_t *ram)
 		    strerror(-r));
 		return r;
 	}
-	keep = VMM_RESERVE + vm->cfg.vcpus * VMM_RESERVE_PER_VCPU + rom;
+	keep = VMM_RESERVE + vm->cfg.vcpus * VMM_RESERVE_PER_VCPU + rom +
+	    disks_reserve(vm);
 	avail = quota > used + keep ? (quota - used - keep) & ~0xfffffull : 0;
 	if (vm->cfg.ram == 0 && avail < VMM_MIN_RAM) {
 		cairn_error(vm->env, "RAM quota of %llu KiB leaves less than "
@@ -102,6 +103,8 @@ load(struct vm *vm, struct cairn_rom *kernel)
 	bool bz = boot_is_bzimage(kernel->ds.addr, kernel->size);
 	int r;
 
+	if (vm->cfg.bios[0] != '\0')
+		return bios_boot(vm);
 	if (vm->cfg.initrd[0] && !bz) {
 		cairn_error(vm->env, "config: attribute 'initrd'=\"%s\" needs "
 		    "a bzImage kernel; '%s' is not one", vm->cfg.initrd,
@@ -148,11 +151,16 @@ setup(struct vm *vm)
 	if (!boot_is_bzimage(kernel.ds.addr, kernel.size) &&
 	    (kernel.size < 4 || memcmp(kernel.ds.addr, "\177ELF", 4) != 0))
 		rom = (kernel.size + 4095) & ~4095ull;
-	if ((r = kvm_vm_create(vm)) < 0 || (r = guest_ram(vm, rom, &ram)) < 0 ||
+	if (vm->cfg.bios[0] != '\0' && (r = bios_open(vm, &rom)) < 0)
+		goto out;
+	if ((r = disks_open(vm)) < 0 || (r = kvm_vm_create(vm)) < 0 ||
+	    (r = guest_ram(vm, rom, &ram)) < 0 ||
 	    (r = memory_setup(vm, ram)) < 0)
 		goto out;
 	memory_boot_tables(vm);
-	if ((r = acpi_setup(vm)) < 0 || (r = load(vm, &kernel)) < 0)
+	/* Every memory slot (load() adds the ROM's) before the irqchip. */
+	if ((r = acpi_setup(vm)) < 0 || (r = load(vm, &kernel)) < 0 ||
+	    (r = kvm_vm_devices(vm)) < 0 || (r = disks_start(vm)) < 0)
 		goto out;
 	for (i = 0; i < vm->nvcpus; i++)
 		if ((r = vcpu_create(vm, i)) < 0)

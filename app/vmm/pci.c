@@ -1,6 +1,6 @@
 /*
  * vmm: PCI configuration mechanism #1 (ports 0xcf8, 0xcfc..0xcff) with a
- * host bridge at 00:00.0; devices would hang off bus 0 here.
+ * host bridge at 00:00.0 and the virtio-blk disks at 00:01.0, 00:02.0...
  * SPDX-License-Identifier: MIT
  *
  * Reads of absent functions return all ones, which is how guests learn
@@ -43,8 +43,13 @@ pci_config_io(struct vm *vm, uint16_t port, unsigned size, bool write,
 		}
 		return;
 	}
+	/* bus 0, function 0 of devices 1.. : the disks */
+	if ((addr & CONFIG_ENABLE) && (addr & 0x00ff0700) == 0 &&
+	    disks_pci_config(vm, (addr >> 11) & 0x1f, (addr & 0xfc) + off,
+	    size, write, d))
+		return;
 	if (write)
-		return;		/* nothing writable yet */
+		return;		/* the host bridge has nothing writable */
 	/* bus 0, device 0, function 0 */
 	if ((addr & CONFIG_ENABLE) && (addr & 0x00ffff00) == 0 &&
 	    off + size <= 4) {

@@ -84,10 +84,11 @@ boot_state(struct vm *vm, struct vcpu *v)
 		return 0;	/* KVM's reset state is the reset vector */
 	if (ioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
 		return -errno;
-	segment(&sr.cs, lm ? SEL_CODE64 : SEL_CODE32, 11, lm);
+	segment(&sr.cs, vm->boot.cs ? vm->boot.cs : lm ? SEL_CODE64 :
+	    SEL_CODE32, 11, lm);
 	segment(&sr.ds, SEL_DATA, 3, false);
 	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
-	sr.gdt.base = GDT_GPA;
+	sr.gdt.base = vm->boot.gdt ? vm->boot.gdt : GDT_GPA;
 	sr.gdt.limit = 5 * 8 - 1;
 	sr.cr0 = CR0_PE | CR0_ET;
 	if (lm) {
@@ -172,10 +173,34 @@ exit_io(struct vm *vm, struct vcpu *v)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/*
+ * The first bytes of the instruction KVM could not emulate, as
+ * ": 9b db e3 ...", if KVM gives them (Linux 5.14 and later), else "".
+ * On kvm_pvm this names what stopped a guest.
+ */
+static void
+insn_bytes(const struct kvm_run *run, char *buf, size_t cap)
+{
+	unsigned i, n, len = 0;
+
+	buf[0] = '\0';
+	if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    run->emulation_failure.ndata < 3 ||
+	    !(run->emulation_failure.flags &
+	    KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return;
+	n = run->emulation_failure.insn_size;
+	n = n < 8 ? n : 8;
+	for (i = 0; i < n && len + 4 < cap; i++)
+		len += (unsigned)snprintf(buf + len, cap - len, "%s%02x",
+		    i == 0 ? ": " : " ", run->emulation_failure.insn_bytes[i]);
+}
+
 static void
 exit_other(struct vm *vm, struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	char insn[32];
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_SHUTDOWN:
@@ -184,11 +209,12 @@ exit_other(struct vm *vm, struct vcpu *v)
 		    (unsigned long long)rip(v));
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
+		insn_bytes(run, insn, sizeof(insn));
 		vm_stop(vm, VMM_EXIT_KVM, "guest stopped: KVM internal error "
-		    "%u%s on vcpu %u (rip 0x%llx)", run->internal.suberror,
+		    "%u%s on vcpu %u (rip 0x%llx%s)", run->internal.suberror,
 		    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
 		    " (emulation failure)" : "", v->id,
-		    (unsigned long long)rip(v));
+		    (unsigned long long)rip(v), insn);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		vm_stop(vm, VMM_EXIT_KVM, "guest stopped: VM entry failed "

@@ -4,10 +4,11 @@
  * SPDX-License-Identifier: MIT
  *
  * Threads: the entrypoint thread sets the machine up in construct(), starts
- * one thread per vCPU and afterwards only waits for the stop signal. vCPU
+ * one thread per vCPU and afterwards waits for the stop signal and serves
+ * the virtio-blk disks (queue notifications, Block completions). vCPU
  * threads emulate devices under vm->lock, which also serializes the LOG
- * session (libcairn's RPC client is not thread-safe). Lock order: there is
- * only vm->lock.
+ * session (libcairn's RPC client is not thread-safe); the entrypoint takes
+ * it for the disks' state as well. Lock order: there is only vm->lock.
  */
 #ifndef VMM_H
 #define VMM_H
@@ -67,6 +68,8 @@
 #define PORT_PM1_CNT	0x604
 #define PORT_PM_TMR	0x608
 #define PORT_RESET	0xcf9
+#define PORT_FW_CFG	0x510	/* 12 ports, only with a BIOS (fw_cfg.h) */
+#define PORT_DEBUGCON	0x402	/* only with a BIOS (bios.c) */
 #define IRQ_COM1	4
 #define IRQ_SCI		9
 
@@ -78,14 +81,29 @@ enum vmm_exit {
 	VMM_EXIT_KVM = 4,	/* KVM could not run the guest */
 };
 
+#define VMM_MAX_DISKS	8
+
+/* A <disk> node (disk_config.c). */
+struct disk_config {
+	enum { DISK_BLOCK, DISK_VDI } type;
+	char label[64];		/* Block or File_system session label */
+	char file[128];		/* vdi: path in the File_system session */
+	char serial[21];	/* VIRTIO_BLK_T_GET_ID answer */
+	bool writeable;
+	uint64_t tx_buf_size;	/* Block session buffer */
+};
+
 struct vmm_config {
 	char kernel[64];	/* ROM module: bzImage, ELF or flat image */
 	char initrd[64];	/* ROM module or "" */
+	char bios[64];		/* ROM module or "": boot through a BIOS */
 	char cmdline[CMDLINE_MAX];
 	unsigned vcpus;
 	uint64_t ram;		/* 0: all the quota allows */
 	char ram_attr[32];	/* the attribute as written, for messages */
 	bool verbose;
+	struct disk_config disks[VMM_MAX_DISKS];
+	unsigned ndisks;
 };
 
 enum boot_mode {
@@ -98,6 +116,8 @@ struct boot {
 	enum boot_mode mode;
 	uint64_t entry;
 	uint64_t rsi;		/* zero page for Linux */
+	uint64_t gdt;		/* GDT base, 0: the boot GDT at GDT_GPA */
+	uint16_t cs;		/* code selector, 0: the mode's in the boot GDT */
 	const char *kind;	/* "bzImage", "ELF64", ... for the log */
 };
 
@@ -132,6 +152,7 @@ struct vm {
 	struct cairn_ds rom_ds;	/* flat image, mapped read-only for the guest */
 	uint64_t rom_gpa, rom_size;
 	struct boot boot;
+	struct bios *bios;	/* bios.c, or NULL */
 
 	pthread_mutex_t lock;	/* devices and LOG, see above */
 	struct serial serial;
@@ -146,6 +167,9 @@ struct vm {
 	unsigned nvcpus;
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 
+	struct vdisk *disks[VMM_MAX_DISKS];	/* virtio_blk.c */
+	unsigned ndisks;
+
 	atomic_bool stopping;
 	int exit_value;
 	char reason[160];
@@ -159,6 +183,7 @@ int vmm_config_read(struct cairn_env *env, struct vmm_config *cfg)
 
 /* kvm.c */
 int kvm_vm_create(struct vm *vm) __attribute__((warn_unused_result));
+int kvm_vm_devices(struct vm *vm) __attribute__((warn_unused_result));
 int kvm_memory_region(struct vm *vm, unsigned slot, uint64_t gpa,
     uint64_t size, void *hva, bool readonly)
     __attribute__((warn_unused_result));
@@ -180,6 +205,17 @@ int boot_linux(struct vm *vm, const void *img, size_t size,
 int boot_image(struct vm *vm, const void *img, size_t size)
     __attribute__((warn_unused_result));
 
+/* bios.c: bios_open() before guest RAM is sized (the BIOS's ROM copy
+ * leaves it), bios_boot() instead of the other boot paths. */
+int bios_open(struct vm *vm, uint64_t *reserve)
+    __attribute__((warn_unused_result));
+int bios_boot(struct vm *vm) __attribute__((warn_unused_result));
+void bios_io(struct vm *vm, uint16_t port, unsigned size, bool write,
+    uint8_t *data);
+
+/* cmos.c: CMOS RAM byte `index` other than the clock's. */
+uint8_t cmos_ram(const struct vm *vm, uint8_t index);
+
 /* acpi.c */
 int acpi_setup(struct vm *vm) __attribute__((warn_unused_result));
 
@@ -198,6 +234,20 @@ void io_unknown_flush(struct vm *vm);
 
 /* pci.c */
 void pci_config_io(struct vm *vm, uint16_t port, unsigned size, bool write,
+    uint8_t *data);
+
+/* disk_config.c */
+int disk_config_read(struct cairn_env *env, const struct xml_node *n,
+    struct disk_config *d) __attribute__((warn_unused_result));
+
+/* virtio_blk.c: disks_open() before guest RAM is sized (the sessions'
+ * quota leaves ours), disks_start() once the VM and its RAM exist. */
+int disks_open(struct vm *vm) __attribute__((warn_unused_result));
+uint64_t disks_reserve(const struct vm *vm);
+int disks_start(struct vm *vm) __attribute__((warn_unused_result));
+bool disks_pci_config(struct vm *vm, unsigned slot, unsigned off,
+    unsigned size, bool write, uint8_t *data);
+bool disks_mmio(struct vm *vm, uint64_t gpa, unsigned size, bool write,
     uint8_t *data);
 
 /* vcpu.c */

@@ -91,13 +91,15 @@ t_requires(void)
 	T_CHECK(rf.reqs[2].kind == RF_REQ_ROOT && rf.reqs[2].line == 2);
 	T_CHECK(rf.reqs[3].kind == RF_REQ_CMD);
 	T_CHECK(strcmp(rf.reqs[3].cmd, "mke2fs") == 0);
+	T_CHECKF(parse("requires hwvirt\n") == 0, "%s", err);
+	T_CHECK(rf.nreqs == 1 && rf.reqs[0].kind == RF_REQ_HWVIRT);
 	T_REJECTS("requires kmv", "dir/t.run:1: unknown requirement 'kmv' "
-	    "(expected kvm, fuse, root or cmd:NAME)");
+	    "(expected kvm, hwvirt, fuse, root or cmd:NAME)");
 	T_REJECTS("requires cmd:", "dir/t.run:1: unknown requirement 'cmd:' "
-	    "(expected kvm, fuse, root or cmd:NAME)");
+	    "(expected kvm, hwvirt, fuse, root or cmd:NAME)");
 	T_REJECTS("requires # nothing", "dir/t.run:1: wrong number of "
 	    "arguments to 'requires' (usage: requires "
-	    "kvm|fuse|root|cmd:NAME...)");
+	    "kvm|hwvirt|fuse|root|cmd:NAME...)");
 }
 
 static void
@@ -485,7 +487,7 @@ main(void)
 	T_RUN("runfile-002", "comments, blank lines, trailing comments",
 	    t_comments);
 	T_RUN("runfile-003", "timeout and its errors", t_timeout);
-	T_RUN("runfile-004", "requires kvm/fuse/root/cmd and its errors",
+	T_RUN("runfile-004", "requires kvm/hwvirt/fuse/root/cmd and its errors",
 	    t_requires);
 	T_RUN("runfile-005", "slow", t_slow);
 	T_RUN("runfile-006", "modules, paths, names, duplicates", t_modules);

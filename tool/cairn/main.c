@@ -17,6 +17,7 @@
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 #define EXIT_SKIP	77	/* a skipped test, to meson and automake */
+#define PVM_MODULE	"/sys/module/kvm_pvm"
 
 static const char usage_text[] =
     "usage: cairn run [--check] [--verbose] [--keep] SCENARIO.run\n"
@@ -144,16 +145,28 @@ missing(const struct runfile *rf, char *why, size_t len)
 
 		switch (r->kind) {
 		case RF_REQ_KVM:
+		case RF_REQ_HWVIRT:
 		case RF_REQ_FUSE:
-			dev = r->kind == RF_REQ_KVM ? "/dev/kvm" : "/dev/fuse";
+			dev = r->kind == RF_REQ_FUSE ? "/dev/fuse" : "/dev/kvm";
 			fd = open(dev, O_RDWR | O_CLOEXEC);
-			if (fd >= 0) {
-				close(fd);
-				break;
+			if (fd < 0) {
+				snprintf(why, len, "needs %s (%s)", dev,
+				    strerror(errno));
+				return 1;
 			}
-			snprintf(why, len, "needs %s (%s)", dev,
-			    strerror(errno));
-			return 1;
+			close(fd);
+			/*
+			 * kvm_pvm runs guests without VMX or SVM: real mode
+			 * and much else is emulated, slowly or not at all.
+			 */
+			if (r->kind == RF_REQ_HWVIRT &&
+			    access(PVM_MODULE, F_OK) == 0) {
+				snprintf(why, len, "needs KVM on hardware "
+				    "virtualization; this one is kvm_pvm (%s)",
+				    PVM_MODULE);
+				return 1;
+			}
+			break;
 		case RF_REQ_ROOT:
 			if (geteuid() == 0)
 				break;

@@ -28,7 +28,7 @@ static const char Enoend[] = "'%s' block has no 'end'";
 static const char Etimeout[] =
     "timeout '%s' is not a whole number of seconds from 1 to %d";
 static const char Ereq[] =
-    "unknown requirement '%s' (expected kvm, fuse, root or cmd:NAME)";
+    "unknown requirement '%s' (expected kvm, hwvirt, fuse, root or cmd:NAME)";
 static const char Emodname[] = "invalid module name '%s'";
 static const char Edupmod[] = "duplicate boot module '%s' (first at line %d)";
 static const char Ehostname[] = "invalid host resource name '%s'";
@@ -220,6 +220,8 @@ d_requires(struct parse *ps)
 
 		if (strcmp(ps->w[i], "kvm") == 0)
 			kind = RF_REQ_KVM;
+		else if (strcmp(ps->w[i], "hwvirt") == 0)
+			kind = RF_REQ_HWVIRT;
 		else if (strcmp(ps->w[i], "fuse") == 0)
 			kind = RF_REQ_FUSE;
 		else if (strcmp(ps->w[i], "root") == 0)
@@ -394,7 +396,7 @@ static const struct directive directives[] = {
 	{ "module", d_module, 0, 2, 2, "module NAME PATH" },
 	{ "modules", d_modules, 0, 1, -1, "modules NAME..." },
 	{ "requires", d_requires, 0, 1, -1,
-	    "requires kvm|fuse|root|cmd:NAME..." },
+	    "requires kvm|hwvirt|fuse|root|cmd:NAME..." },
 	{ "rom", d_block, 0, 1, 1, "rom NAME, then lines up to 'end'" },
 	{ "setup", d_cmd, 1, 1, 1, "setup COMMAND..." },
 	{ "slow", d_slow, 0, 0, 0, "slow" },

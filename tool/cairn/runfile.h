@@ -21,6 +21,8 @@
 /* What a `requires` word asks of the host. */
 enum rf_req_kind {
 	RF_REQ_KVM,		/* /dev/kvm can be opened read-write */
+	RF_REQ_HWVIRT,		/* that, and KVM runs on hardware
+				 * virtualization (not kvm_pvm) */
 	RF_REQ_FUSE,		/* /dev/fuse can be opened read-write */
 	RF_REQ_ROOT,		/* effective uid 0 */
 	RF_REQ_CMD,		/* program `cmd` found on PATH */
