@@ -127,6 +127,11 @@ int core_open_session(struct core *c, const char *service, const char *args,
     const char *label, int *cap, uint64_t *id, char *detail, size_t cap_len);
 
 /* vm.c: the VM service (fills in s: obj, priv, close) */
+/*
+ * A component with KVM access is starting: fetch what its VM session will
+ * ask for (the supported CPUID) on the entrypoint's next turn.
+ */
+void core_vm_prefetch(struct core *c);
 int core_vm_open(struct core *c, const char *label, struct core_session *s,
     char *detail, size_t dcap);
 

@@ -312,6 +312,8 @@ h_start(struct rpc_msg *m)
 	}
 	pd->running = true;
 	pd->exit_kind = PD_RUNNING;
+	if (spec.flags & SANDBOX_KVM)
+		core_vm_prefetch(pd->core);
 	/* The host descriptors now live in the child only. */
 	for (i = 0; i < pd->nhost; i++)
 		close(pd->host_fd[i]);

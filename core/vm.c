@@ -18,6 +18,7 @@
 #include <linux/kvm.h>
 
 #include <cairn/dataspace.h>
+#include <cairn/entrypoint.h>
 #include <cairn/session/parent.h>
 #include <cairn/session/vm.h>
 
@@ -57,37 +58,47 @@ h_info(struct rpc_msg *m)
 
 /*
  * The supported CPUID entries go out as a sealed read-only dataspace: with
- * about a hundred entries of 40 bytes they do not fit an RPC reply.
+ * about a hundred entries of 40 bytes they do not fit an RPC reply. They
+ * do not change while core runs, and asking KVM costs ~0.5 ms (kvm_pvm),
+ * so core asks once, ideally while the first VMM is still starting (see
+ * core_vm_prefetch()), and hands every session a duplicate.
  */
+static struct {
+	int fd;			/* sealed memfd of a struct kvm_cpuid2 */
+	uint32_t nent, size;
+	struct cairn_timer *timer;
+} cpuid_cache = { .fd = -1 };
+
+/* Fill the cache from `kvm`: 0, or -errno with *what set. */
 static int
-h_cpuid(struct rpc_msg *m)
+cpuid_fetch(int kvm, const char **what)
 {
-	struct vm_session *s = rpc_obj_priv(m->obj);
-	struct vm_cpuid_res *r = m->res;
 	struct kvm_cpuid2 *cpuid = NULL;
 	unsigned nent;
 	size_t size;
-	int fd;
+	int fd, err;
 
+	*what = "KVM_GET_SUPPORTED_CPUID";
 	for (nent = 128; nent <= CPUID_MAX_ENTRIES; nent *= 2) {
 		size = sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]);
 		free(cpuid);
 		cpuid = calloc(1, size);
 		if (cpuid == NULL)
-			return RPC_E_NOMEM;
+			return -ENOMEM;
 		cpuid->nent = nent;
-		if (ioctl(s->kvm, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+		if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
 			break;
 		if (errno != E2BIG) {
+			err = -errno;
 			free(cpuid);
-			return vm_error(m, VM_FAILED, "KVM_GET_SUPPORTED_CPUID: "
-			    "%s", strerror(errno));
+			return err;
 		}
 	}
 	if (nent > CPUID_MAX_ENTRIES) {
 		free(cpuid);
-		return vm_error(m, VM_FAILED, "%s", "KVM_GET_SUPPORTED_CPUID: "
-		    "more entries than core accepts");
+		*what = "KVM_GET_SUPPORTED_CPUID (more entries than core "
+		    "accepts)";
+		return -E2BIG;
 	}
 	size = sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]);
 	fd = cairn_ds_create_memfd("cpuid", size, false);
@@ -96,14 +107,67 @@ h_cpuid(struct rpc_msg *m)
 		if (fd >= 0)
 			close(fd);
 		free(cpuid);
-		return RPC_E_NOMEM;
+		*what = "CPUID dataspace";
+		return -ENOMEM;
 	}
-	r->nent = cpuid->nent;
-	r->size = (uint32_t)size;
+	cpuid_cache.fd = fd;
+	cpuid_cache.nent = cpuid->nent;
+	cpuid_cache.size = (uint32_t)size;
+	free(cpuid);
+	return 0;
+}
+
+static void
+prefetch(void *ctx)
+{
+	const char *what;
+	int kvm;
+
+	if (cpuid_cache.fd >= 0)
+		return;
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return;		/* the VM session will say why */
+	(void)cpuid_fetch(kvm, &what);
+	close(kvm);
+}
+
+void
+core_vm_prefetch(struct core *c)
+{
+	if (cpuid_cache.fd >= 0)
+		return;
+	if (cpuid_cache.timer == NULL)
+		cpuid_cache.timer = cairn_timer_create(c->ep, prefetch, c);
+	/* After the reply that is being made now has gone out. */
+	if (cpuid_cache.timer != NULL)
+		(void)cairn_timer_set(cpuid_cache.timer, 1, 0);
+}
+
+static int
+h_cpuid(struct rpc_msg *m)
+{
+	struct vm_session *s = rpc_obj_priv(m->obj);
+	struct vm_cpuid_res *r = m->res;
+	const char *what;
+	char why[160];
+	int fd, err;
+
+	if (cpuid_cache.fd < 0 && (err = cpuid_fetch(s->kvm, &what)) < 0) {
+		if (err == -ENOMEM)
+			return RPC_E_NOMEM;
+		snprintf(why, sizeof(why), "%s: %s", what, strerror(-err));
+		return vm_error(m, VM_FAILED, "%s", why);
+	}
+	/* The framework closes the duplicate after sending it. */
+	fd = fcntl(cpuid_cache.fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return RPC_E_NOMEM;
+	r->nent = cpuid_cache.nent;
+	r->size = cpuid_cache.size;
 	m->res_size = sizeof(*r);
 	m->res_fds[0] = fd;
 	m->res_nfds = 1;
-	free(cpuid);
 	return VM_OK;
 }
 
