@@ -7,20 +7,38 @@
  * fuse) and hands us the descriptor; libfuse serves it as "/dev/fd/N"
  * without mounting anything itself. Requests are read on the entrypoint
  * whenever the descriptor is readable, one at a time.
+ *
+ * A second thread only writes invalidations to the descriptor (the
+ * component says so: it is not single-threaded). The kernel may need a
+ * directory's lock to apply one while a request that holds the lock
+ * waits for our answer, so the thread that answers requests must never
+ * wait for an invalidation (libfuse's fuse_lowlevel_notify_inval_entry
+ * documents the deadlock). The node table is the main thread's alone:
+ * the queue carries copies of ids and names.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "fuse_export.h"
 
 static void
 stop(struct main *mn, int value)
 {
+	pthread_mutex_lock(&mn->lock);
+	mn->stopping = true;
+	pthread_cond_signal(&mn->cond);
+	pthread_mutex_unlock(&mn->lock);
+	if (mn->notifier_up)
+		pthread_join(mn->notifier, NULL);
+	export_flush_closes(mn);
 	cairn_ep_unwatch(mn->env->ep, mn->watch);
-	fuse_destroy(mn->fuse);
+	fuse_session_destroy(mn->se);
 	fs_conn_close(&mn->conn);
 	cairn_exit(mn->env, value);
 }
@@ -44,6 +62,184 @@ on_request(void *ctx, uint32_t events)
 		stop(mn, 0);
 }
 
+static void
+on_close_timer(void *ctx)
+{
+	export_flush_closes(ctx);
+}
+
+/* --- invalidation --- */
+
+static void
+push(struct main *mn, uint64_t parent, uint64_t id, const char *name)
+{
+	struct inval *q;
+
+	if (mn->nqueue == mn->capqueue) {
+		size_t cap = mn->capqueue ? mn->capqueue * 2 : 256;
+
+		q = realloc(mn->queue, cap * sizeof(*q));
+		if (q == NULL)
+			return;		/* the timeout ends it later */
+		mn->queue = q;
+		mn->capqueue = cap;
+	}
+	q = &mn->queue[mn->nqueue];
+	q->parent = parent;
+	q->id = id;
+	q->name = name ? strdup(name) : NULL;
+	if (name == NULL || q->name != NULL)
+		mn->nqueue++;
+}
+
+void
+export_names_drop(struct main *mn, struct node *n)
+{
+	nameset_free(&mn->nodes, n->names);
+	n->names = NULL;
+}
+
+static void
+queue_node(void *ctx, struct node *n)
+{
+	struct main *mn = ctx;
+
+	n->fresh = false;
+	export_names_drop(mn, n);
+	push(mn, 0, n->id, NULL);
+	if (n->name != NULL && n->parent != NULL)
+		push(mn, n->parent->id, n->id, n->name);
+}
+
+void
+export_invalidate_all(struct main *mn)
+{
+	size_t i;
+
+	pthread_mutex_lock(&mn->lock);
+	/*
+	 * A batch the notifier has not taken yet is replaced, not added to:
+	 * a new snapshot covers all of it, and a busy writer elsewhere
+	 * cannot make the queue grow without bound.
+	 */
+	for (i = 0; i < mn->nqueue; i++)
+		free(mn->queue[i].name);
+	mn->nqueue = 0;
+	nodes_each(&mn->nodes, queue_node, mn);
+	pthread_cond_signal(&mn->cond);
+	pthread_mutex_unlock(&mn->lock);
+}
+
+struct links {
+	struct main *mn;
+	const struct node *n;
+};
+
+static void
+queue_link(void *ctx, struct node *m)
+{
+	struct links *l = ctx;
+
+	if (m != l->n && m->ino == l->n->ino && m->type == l->n->type)
+		push(l->mn, 0, m->id, NULL);
+}
+
+void
+export_invalidate_links(struct main *mn, const struct node *n)
+{
+	struct links l = { mn, n };
+
+	/* A scan of the table: only for nodes with more than one name. */
+	pthread_mutex_lock(&mn->lock);
+	nodes_each(&mn->nodes, queue_link, &l);
+	pthread_cond_signal(&mn->cond);
+	pthread_mutex_unlock(&mn->lock);
+}
+
+bool
+export_changed(struct main *mn)
+{
+	uint64_t count = 0;
+
+	if (mn->changes < 0 ||
+	    read(mn->changes, &count, sizeof(count)) != sizeof(count) ||
+	    count == 0)
+		return false;
+	export_invalidate_all(mn);
+	return true;
+}
+
+/* Another session changed the tree: whatever the kernel has may be old. */
+static void
+on_changes(void *ctx, uint32_t events)
+{
+	(void)export_changed(ctx);
+}
+
+static void *
+notifier(void *arg)
+{
+	struct main *mn = arg;
+	struct inval *q;
+	size_t n, i;
+
+	pthread_mutex_lock(&mn->lock);
+	for (;;) {
+		while (mn->nqueue == 0 && !mn->stopping)
+			pthread_cond_wait(&mn->cond, &mn->lock);
+		if (mn->stopping)
+			break;
+		q = mn->queue;
+		n = mn->nqueue;
+		mn->queue = NULL;
+		mn->nqueue = mn->capqueue = 0;
+		pthread_mutex_unlock(&mn->lock);
+		/* Errors mean the kernel no longer has it: nothing to do. */
+		for (i = 0; i < n; i++) {
+			if (q[i].name != NULL)
+				(void)fuse_lowlevel_notify_inval_entry(mn->se,
+				    q[i].parent, q[i].name, strlen(q[i].name));
+			else
+				(void)fuse_lowlevel_notify_inval_inode(mn->se,
+				    q[i].id, 0, 0);
+			free(q[i].name);
+		}
+		free(q);
+		pthread_mutex_lock(&mn->lock);
+	}
+	pthread_mutex_unlock(&mn->lock);
+	return NULL;
+}
+
+/* Watch the tree: FS_WATCH, and the thread that tells the kernel. */
+static int
+watch(struct main *mn)
+{
+	int cap, r;
+
+	/*
+	 * An eventfd of our own rather than a cairn_sig: export_changed()
+	 * reads it without waiting before we answer from what we know.
+	 */
+	mn->changes = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (mn->changes < 0)
+		return -errno;
+	mn->changes_watch = cairn_ep_watch(mn->env->ep, mn->changes, EPOLLIN,
+	    on_changes, mn);
+	if (mn->changes_watch == NULL)
+		return -ENOMEM;
+	if ((cap = fcntl(mn->changes, F_DUPFD_CLOEXEC, 0)) < 0)
+		return -errno;
+	r = fs_conn_watch(&mn->conn, cap);
+	close(cap);
+	if (r < 0)
+		return r;
+	if ((r = pthread_create(&mn->notifier, NULL, notifier, mn)) != 0)
+		return -r;
+	mn->notifier_up = true;
+	return 0;
+}
+
 void
 construct(struct cairn_env *env)
 {
@@ -52,11 +248,16 @@ construct(struct cairn_env *env)
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
 	struct cairn_rom rom;
 	struct xml_node cfg;
+	struct fs_status st;
 	char host[32] = "fuse", label[64] = "export", mnt[32];
-	uint64_t quota = 1 << 20, tx = 0;
+	uint64_t quota = 1 << 20, tx = 0, timeout = 60;
+	int32_t root;
 	int fd, r;
 
 	mn.env = env;
+	mn.changes = -1;
+	pthread_mutex_init(&mn.lock, NULL);
+	pthread_cond_init(&mn.cond, NULL);
 	if (cairn_rom_open(env, "config", &rom) == 0) {
 		if (cairn_rom_xml(env, &rom, &cfg) == 0) {
 			xml_attr_str(&cfg, "host", host, sizeof(host), "fuse");
@@ -64,10 +265,12 @@ construct(struct cairn_env *env)
 			    "export");
 			quota = xml_attr_size(&cfg, "ram_quota", quota);
 			tx = xml_attr_size(&cfg, "tx_buf_size", tx);
+			timeout = xml_attr_u64(&cfg, "cache_timeout", timeout);
 			mn.verbose = xml_attr_bool(&cfg, "verbose", false);
 		}
 		cairn_rom_close(env, &rom);
 	}
+	mn.timeout = (double)timeout;
 	fd = cairn_host_fd(env, host);
 	if (fd < 0) {
 		cairn_error(env, "no host resource '%s' (grant a FUSE mount "
@@ -80,13 +283,35 @@ construct(struct cairn_env *env)
 		    strerror(-r), mn.conn.detail);
 		cairn_exit(env, 1);
 	}
-	mn.fuse = fuse_new(&args, &export_ops, sizeof(export_ops), &mn);
+	r = fs_conn_dir(&mn.conn, "/", false, 0, &root);
+	if (r == 0)
+		r = fs_conn_status(&mn.conn, root, &st);
+	if (r < 0 || (r = nodes_init(&mn.nodes, st.inode)) < 0) {
+		cairn_error(env, "File_system session \"%s\": its root: %s",
+		    label, strerror(-r));
+		cairn_exit(env, 1);
+	}
+	mn.nodes.root->dh = root;
+	node_dh_touch(&mn.nodes, mn.nodes.root);
+	mn.io = malloc(EXPORT_MAX_IO);
+	/* Without the timer, released handles are closed at once. */
+	mn.close_timer = cairn_timer_create(env->ep, on_close_timer, &mn);
+	if (mn.io == NULL) {
+		cairn_error(env, "out of memory");
+		cairn_exit(env, 1);
+	}
+	if (timeout > 0 && (r = watch(&mn)) < 0) {
+		cairn_error(env, "cannot watch the File_system session: %s "
+		    "(set cache_timeout=\"0\" to serve without caching)",
+		    strerror(-r));
+		cairn_exit(env, 1);
+	}
+	mn.se = fuse_session_new(&args, &export_ops, sizeof(export_ops), &mn);
 	snprintf(mnt, sizeof(mnt), "/dev/fd/%d", fd);
-	if (mn.fuse == NULL || fuse_mount(mn.fuse, mnt) != 0) {
+	if (mn.se == NULL || fuse_session_mount(mn.se, mnt) != 0) {
 		cairn_error(env, "cannot serve FUSE on descriptor %d", fd);
 		cairn_exit(env, 1);
 	}
-	mn.se = fuse_get_session(mn.fuse);
 	mn.watch = cairn_ep_watch(env->ep, fuse_session_fd(mn.se), EPOLLIN,
 	    on_request, &mn);
 	if (mn.watch == NULL) {

@@ -31,6 +31,7 @@ struct main {
 	struct fs_conn c;
 	unsigned failed;
 	uint64_t signals;
+	bool changed_once;		/* export: the first change request */
 };
 
 /* The status of the last call on c must be want. */
@@ -768,6 +769,50 @@ test_tree(struct main *mn)
 /* --- the host export --- */
 
 /*
+ * Asked by the driver (it made /host/please-change): change what the host
+ * has seen, from this session, so that the export's caches must go.
+ */
+static void
+change_for_host(struct main *mn, struct fs_client *fc)
+{
+	struct fs_file f;
+	long n = -1;
+	int r;
+
+	/* The second request: only the directory the host made. */
+	if (mn->changed_once) {
+		r = fs_client_open(fc, "/host/own/theirs.txt",
+		    O_CREAT | O_WRONLY, 0644, &f);
+		if (r == 0)
+			fs_client_close(&f);
+		if (r == 0)
+			r = fs_client_unlink(fc, "/host/please-change");
+		check(mn, r == 0, "export: a name added where the host "
+		    "knows every name");
+		return;
+	}
+	mn->changed_once = true;
+	r = fs_client_open(fc, "/from-cairn/hello.txt", O_WRONLY | O_TRUNC, 0,
+	    &f);
+	if (r == 0) {
+		n = fs_client_write(&f, "changed by cairn\n", 17);
+		fs_client_close(&f);
+	}
+	if (r == 0 && n == 17)
+		r = fs_client_rename(fc, "/from-cairn/hello.txt",
+		    "/from-cairn/renamed.txt");
+	if (r == 0)
+		r = fs_client_open(fc, "/from-cairn/new.txt",
+		    O_CREAT | O_WRONLY, 0644, &f);
+	if (r == 0)
+		fs_client_close(&f);
+	if (r == 0)
+		r = fs_client_unlink(fc, "/host/please-change");
+	check(mn, r == 0, "export: changed /from-cairn behind the host's "
+	    "back");
+}
+
+/*
  * Files for the host to find, then wait for test/fs/export_driver.sh to
  * write /done through the FUSE export, and check what it left behind.
  */
@@ -775,6 +820,7 @@ static void
 test_export(struct main *mn)
 {
 	struct fs_client fc;
+	struct fs_status st;
 	struct fs_file f;
 	char buf[256];
 	uint64_t t0;
@@ -797,8 +843,11 @@ test_export(struct main *mn)
 	/* The driver has 60 s for its commands. */
 	t0 = cairn_now_us();
 	while ((r = fs_client_open(&fc, "/done", O_RDONLY, 0, &f)) == -ENOENT &&
-	    cairn_now_us() - t0 < 60000000)
+	    cairn_now_us() - t0 < 60000000) {
+		if (fs_client_stat(&fc, "/host/please-change", &st) == 0)
+			change_for_host(mn, &fc);
 		cairn_ep_dispatch_once(mn->env->ep, 100);
+	}
 	if (r < 0) {
 		check(mn, false, "export: the host driver never finished");
 		return;

@@ -15,7 +15,7 @@
 set -eu
 build=${1:?usage: run.sh BUILD_DIR}
 size=${CAIRN_BENCH_FS_MB:-1024}
-vfs_ram=${CAIRN_BENCH_FS_VFS_RAM:-16M}
+vfs_ram=${CAIRN_BENCH_FS_VFS_RAM:-6M}
 for f in "$build/cairn" "$build/core/core" "$build/init/init" \
     "$build/server/file_blk/file_blk" "$build/server/vfs/vfs" \
     "$build/app/fuse_export/fuse_export"; do
@@ -77,7 +77,7 @@ config
 	<start name="fuse_export">
 		<resource name="RAM" quantum="8M"/>
 		<host name="fuse" resource="mnt" writeable="yes"/>
-		<config label="export" ram_quota="2M"/>
+		<config label="export" ram_quota="2M" tx_buf_size="256K"/>
 	</start>
 </config>
 end

@@ -65,6 +65,8 @@ int fs_conn_dir(struct fs_conn *c, const char *path, bool create,
     uint32_t perm, int32_t *h);
 int fs_conn_node(struct fs_conn *c, const char *path, int32_t *h);
 int fs_conn_release(struct fs_conn *c, int32_t h);	/* FS_CLOSE */
+/* FS_CLOSE_MANY: n (1 .. FS_CLOSE_MANY_MAX) handles in one RPC. */
+int fs_conn_release_many(struct fs_conn *c, const int32_t *h, size_t n);
 int fs_conn_status(struct fs_conn *c, int32_t h, struct fs_status *st);
 int fs_conn_control(struct fs_conn *c, const struct fs_control_args *a);
 int fs_conn_unlink(struct fs_conn *c, int32_t dir, const char *name);
@@ -73,6 +75,28 @@ int fs_conn_move(struct fs_conn *c, int32_t from_dir, const char *from,
     int32_t to_dir, const char *to);
 int fs_conn_link(struct fs_conn *c, int32_t node, int32_t dir,
     const char *name);
+/*
+ * FS_ALLOCATE: fallocate(2) with FS_ALLOC_* flags on [off, off + len) of
+ * file handle h. 0 or -errno (-EOPNOTSUPP, -EACCES, -EFBIG, -ENOSPC,
+ * -EINVAL, -EBADF).
+ */
+int fs_conn_allocate(struct fs_conn *c, int32_t h, uint32_t flags,
+    uint64_t off, uint64_t len);
+/* FS_LOOKUP: the status of `name` in directory handle dir (lstat). */
+int fs_conn_lookup(struct fs_conn *c, int32_t dir, const char *name,
+    struct fs_status *st);
+/*
+ * FS_CREATE (a's fields as session/file_system.h has them; a->name must
+ * fit): the new node's handle in *h, its status in *st and the
+ * directory's in *dir (may be NULL).
+ */
+int fs_conn_create(struct fs_conn *c, const struct fs_create_args *a,
+    int32_t *h, struct fs_status *st, struct fs_status *dir);
+/* FS_REMOVE: unlink `name` from dir; the directory's status in *st. */
+int fs_conn_remove(struct fs_conn *c, int32_t dir, const char *name,
+    struct fs_status *st);
+/* FS_WATCH with signal capability sig_cap (kept by the caller; -1 stops). */
+int fs_conn_watch(struct fs_conn *c, int sig_cap);
 /* Register signal capability sig_cap (kept by the caller; -1 removes). */
 int fs_conn_sigh(struct fs_conn *c, int32_t h, int sig_cap);
 int fs_conn_sync(struct fs_conn *c);
@@ -91,6 +115,20 @@ long fs_conn_write(struct fs_conn *c, int32_t h, const void *buf, size_t len,
 /* Entry `index` of directory handle dir: 1 and *e, 0 past the end, -errno. */
 int fs_conn_readdir(struct fs_conn *c, int32_t dir, uint64_t index,
     struct fs_dirent *e);
+/*
+ * Entries index .. index + n - 1 of directory handle dir into e[], one
+ * packet each with several in flight: the number read (fewer at the end
+ * of the directory), or -errno when none was.
+ */
+long fs_conn_readdir_many(struct fs_conn *c, int32_t dir, uint64_t index,
+    struct fs_dirent *e, size_t n);
+/*
+ * Entries from index on with their statuses (FS_PACKET_READDIR_PLUS), at
+ * most n (as many as half the stream's buffer holds) in one packet: the
+ * number read, 0 past the end, or -errno.
+ */
+long fs_conn_readdir_plus(struct fs_conn *c, int32_t dir, uint64_t index,
+    struct fs_dirent_plus *e, size_t n);
 
 /*
  * Submit one raw descriptor (offset/size and packet fields as given, for
@@ -145,6 +183,9 @@ int fs_client_open(struct fs_client *fc, const char *path, int flags,
 long fs_client_read(struct fs_file *f, void *buf, size_t len);
 long fs_client_write(struct fs_file *f, const void *buf, size_t len);
 int fs_client_close(struct fs_file *f);
+/* fallocate(2) on an open file: FS_ALLOC_* flags (see fs_conn_allocate). */
+int fs_client_fallocate(struct fs_file *f, uint32_t flags, uint64_t off,
+    uint64_t len);
 
 /* lstat(2): the last element is not followed. */
 int fs_client_stat(struct fs_client *fc, const char *path,

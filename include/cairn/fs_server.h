@@ -6,7 +6,9 @@
  * Like lib9p's Srv: the framework owns the protocol — sessions, per-client
  * policies (<policy label="..." root="/sub" writeable="yes"/>), handles and
  * their validation, path and name checks, the packet stream with a check
- * of every descriptor, change notification and quota accounting — and the
+ * of every descriptor, change notification (FS_SIGH, FS_WATCH) and quota
+ * accounting, and the operations that combine others (FS_LOOKUP,
+ * FS_CREATE, FS_REMOVE, FS_CLOSE_MANY, readdir-plus packets) — and the
  * server implements operations on nodes, named by 64-bit ids it chooses.
  * A client's bad request (stale or forged handle, packet outside its
  * buffer, ".." in a path) gets an error reply; the server carries on.
@@ -70,6 +72,16 @@ struct fs_ops {
 	int (*setattr)(void *fs, uint64_t node,
 	    const struct fs_control_args *c);
 	int (*sync)(void *fs);
+	/*
+	 * FS_ALLOCATE on file node (session/file_system.h). The framework
+	 * has checked the handle, the write right and the arguments: flags
+	 * is a valid FS_ALLOC_* combination (PUNCH_HOLE always comes with
+	 * KEEP_SIZE and never with ZERO_RANGE), len > 0 and off + len <=
+	 * INT64_MAX. 0 or -errno: -EOPNOTSUPP (this file system cannot do
+	 * it), -EROFS, -EFBIG (past its largest file), -ENOSPC, -EISDIR.
+	 */
+	int (*allocate)(void *fs, uint64_t node, uint32_t flags, uint64_t off,
+	    uint64_t len);
 	/*
 	 * Optional: a handle now refers to node / no longer does. A server
 	 * keeps an unlinked node while handles refer to it (POSIX: an open

@@ -332,6 +332,15 @@ fs_client_write(struct fs_file *f, const void *buf, size_t len)
 }
 
 int
+fs_client_fallocate(struct fs_file *f, uint32_t flags, uint64_t off,
+    uint64_t len)
+{
+	if (f->conn == NULL)
+		return -EBADF;
+	return fs_conn_allocate(f->conn, f->handle, flags, off, len);
+}
+
+int
 fs_client_close(struct fs_file *f)
 {
 	int r = 0;

@@ -251,6 +251,21 @@ fs_conn_release(struct fs_conn *c, int32_t h)
 }
 
 int
+fs_conn_release_many(struct fs_conn *c, const int32_t *h, size_t n)
+{
+	struct fs_close_many_args a;
+
+	if (n == 0 || n > FS_CLOSE_MANY_MAX) {
+		c->status = FS_INVALID_ARGUMENT;
+		return -EINVAL;
+	}
+	memset(&a, 0, sizeof(a));
+	a.count = (uint32_t)n;
+	memcpy(a.handle, h, n * sizeof(*h));
+	return call(c, FS_CLOSE_MANY, &a, sizeof(a), NULL, 0);
+}
+
+int
 fs_conn_status(struct fs_conn *c, int32_t h, struct fs_status *st)
 {
 	struct fs_handle_args a = { h };
@@ -313,6 +328,81 @@ fs_conn_link(struct fs_conn *c, int32_t node, int32_t dir, const char *name)
 	if (copy_name(a.name, name) < 0)
 		return name_too_long(c);
 	return call(c, FS_LINK, &a, sizeof(a), NULL, 0);
+}
+
+int
+fs_conn_allocate(struct fs_conn *c, int32_t h, uint32_t flags, uint64_t off,
+    uint64_t len)
+{
+	struct fs_allocate_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.file = h;
+	a.flags = flags;
+	a.offset = off;
+	a.length = len;
+	return call(c, FS_ALLOCATE, &a, sizeof(a), NULL, 0);
+}
+
+int
+fs_conn_lookup(struct fs_conn *c, int32_t dir, const char *name,
+    struct fs_status *st)
+{
+	struct fs_lookup_args a;
+
+	memset(&a, 0, sizeof(a));
+	memset(st, 0, sizeof(*st));
+	a.dir = dir;
+	if (copy_name(a.name, name) < 0)
+		return name_too_long(c);
+	return call(c, FS_LOOKUP, &a, sizeof(a), st, sizeof(*st));
+}
+
+int
+fs_conn_create(struct fs_conn *c, const struct fs_create_args *a,
+    int32_t *h, struct fs_status *st, struct fs_status *dir)
+{
+	struct fs_create_res res;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	*h = FS_HANDLE_INVALID;
+	if (memchr(a->name, '\0', sizeof(a->name)) == NULL)
+		return name_too_long(c);
+	r = call(c, FS_CREATE, a, sizeof(*a), &res, sizeof(res));
+	if (r == 0) {
+		*h = res.handle;
+		*st = res.st;
+		if (dir != NULL)
+			*dir = res.dir;
+	}
+	return r;
+}
+
+int
+fs_conn_remove(struct fs_conn *c, int32_t dir, const char *name,
+    struct fs_status *st)
+{
+	struct fs_unlink_args a;
+
+	memset(&a, 0, sizeof(a));
+	memset(st, 0, sizeof(*st));
+	a.dir = dir;
+	if (copy_name(a.name, name) < 0)
+		return name_too_long(c);
+	return call(c, FS_REMOVE, &a, sizeof(a), st, sizeof(*st));
+}
+
+int
+fs_conn_watch(struct fs_conn *c, int sig_cap)
+{
+	int r;
+
+	if (c->cap < 0)
+		return result(c, RPC_E_DEAD);
+	r = rpc_call(c->cap, FS_WATCH, NULL, 0, &sig_cap, sig_cap >= 0 ? 1 : 0,
+	    NULL, 0, NULL, NULL, NULL);
+	return result(c, r);
 }
 
 int
@@ -521,6 +611,141 @@ fs_conn_readdir(struct fs_conn *c, int32_t dir, uint64_t index,
 		return 0;
 	e->name[sizeof(e->name) - 1] = '\0';
 	return 1;
+}
+
+long
+fs_conn_readdir_many(struct fs_conn *c, int32_t dir, uint64_t index,
+    struct fs_dirent *e, size_t n)
+{
+	uint64_t base, next = 0, end = n;
+	unsigned busy = 0;
+	struct fs_packet p;
+	struct pkt_desc d;
+	size_t got = 0;
+	int status = FS_OK, r;
+	uint64_t i;
+
+	if (c->src == NULL)
+		return -EPIPE;
+	base = c->next_ref;
+	c->next_ref += n;
+	/*
+	 * One entry per packet (the protocol's rule), up to INFLIGHT_MAX in
+	 * flight: the server answers a batch per wake-up. `end` shrinks to
+	 * the first index past the directory's end.
+	 */
+	for (;;) {
+		while (next < end && busy < INFLIGHT_MAX) {
+			if (pkt_source_alloc(c->src, sizeof(*e), 12, &d) != 0)
+				break;
+			memset(&p, 0, sizeof(p));
+			p.handle = dir;
+			p.op = FS_PACKET_READ;
+			p.position = (index + next) * sizeof(*e);
+			p.length = sizeof(*e);
+			p.ref = base + next;
+			fs_packet_set(&d, &p);
+			if (pkt_source_submit(c->src, &d) != 0) {
+				pkt_source_release(c->src, &d);
+				break;
+			}
+			next++;
+			busy++;
+		}
+		pkt_source_notify(c->src);
+		if (busy == 0) {
+			if (next < end)
+				return -ENOBUFS;	/* no room at all */
+			break;
+		}
+		if ((r = wait_ack(c, &d)) < 0)
+			return r;
+		fs_packet_get(&d, &p);
+		i = p.ref - base;
+		if (p.ref < base || i >= n) {
+			pkt_source_release(c->src, &d);
+			continue;	/* not ours: a stale ack */
+		}
+		busy--;
+		if (!p.success) {
+			if (i < end)
+				end = i;
+			if (status == FS_OK && p.length > 0 &&
+			    p.length < FS_N_ERRORS)
+				status = (int)p.length;
+			else if (status == FS_OK)
+				status = FS_IO_ERROR;
+		} else if (p.length != sizeof(*e)) {
+			if (i < end)
+				end = i;	/* past the last entry */
+		} else {
+			memcpy(&e[i], pkt_source_payload(c->src, &d),
+			    sizeof(*e));
+			e[i].name[sizeof(e[i].name) - 1] = '\0';
+		}
+		pkt_source_release(c->src, &d);
+	}
+	got = (size_t)end;
+	if (got == 0 && status != FS_OK) {
+		c->status = status;
+		return fs_error_to_errno(status);
+	}
+	c->status = FS_OK;
+	return (long)got;
+}
+
+long
+fs_conn_readdir_plus(struct fs_conn *c, int32_t dir, uint64_t index,
+    struct fs_dirent_plus *e, size_t n)
+{
+	struct fs_packet p;
+	struct pkt_desc d;
+	size_t max, got;
+	uint64_t ref;
+	int r;
+
+	if (c->src == NULL)
+		return -EPIPE;
+	max = (size_t)(pkt_source_bulk_size(c->src) / 2 / sizeof(*e));
+	if (n > max)
+		n = max;
+	if (n == 0)
+		return -EINVAL;
+	if ((r = pkt_source_alloc(c->src, n * sizeof(*e), 12, &d)) != 0)
+		return r;
+	ref = c->next_ref++;
+	memset(&p, 0, sizeof(p));
+	p.handle = dir;
+	p.op = FS_PACKET_READDIR_PLUS;
+	p.position = index;
+	p.length = n * sizeof(*e);
+	p.ref = ref;
+	fs_packet_set(&d, &p);
+	if ((r = pkt_source_submit(c->src, &d)) != 0) {
+		pkt_source_release(c->src, &d);
+		return r;
+	}
+	pkt_source_notify(c->src);
+	for (;;) {
+		if ((r = wait_ack(c, &d)) < 0)
+			return r;
+		fs_packet_get(&d, &p);
+		if (p.ref == ref)
+			break;
+		pkt_source_release(c->src, &d);	/* a stale ack */
+	}
+	got = p.success && p.length <= n * sizeof(*e) ?
+	    (size_t)(p.length / sizeof(*e)) : 0;
+	if (got)
+		memcpy(e, pkt_source_payload(c->src, &d), got * sizeof(*e));
+	pkt_source_release(c->src, &d);
+	if (!p.success) {
+		c->status = p.length > 0 && p.length < FS_N_ERRORS ?
+		    (int)p.length : FS_IO_ERROR;
+		return fs_error_to_errno(c->status);
+	}
+	c->status = FS_OK;
+	return (long)got;
 }
 
 int

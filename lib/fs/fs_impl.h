@@ -101,6 +101,7 @@ struct fs_session {
 	void *sink_mem;
 	struct cairn_watch *watch;
 	bool broken;			/* the client corrupted the rings */
+	int watch_sig;			/* FS_WATCH signal cap, -1 if none */
 	struct fs_session *next;
 };
 
@@ -143,12 +144,24 @@ int fs_do_dir(struct fs_session *s, const struct fs_dir_args *a, int32_t *h);
 int fs_do_node(struct fs_session *s, const struct fs_node_args *a,
     int32_t *h);
 int fs_do_close(struct fs_session *s, int32_t h);
+int fs_do_close_many(struct fs_session *s,
+    const struct fs_close_many_args *a);
 int fs_do_status(struct fs_session *s, int32_t h, struct fs_status *st);
 int fs_do_control(struct fs_session *s, const struct fs_control_args *a);
 int fs_do_unlink(struct fs_session *s, const struct fs_unlink_args *a);
+/* FS_REMOVE: fs_do_unlink, then the directory's status into *st. */
+int fs_do_remove(struct fs_session *s, const struct fs_unlink_args *a,
+    struct fs_status *st);
 int fs_do_truncate(struct fs_session *s, const struct fs_truncate_args *a);
 int fs_do_move(struct fs_session *s, const struct fs_move_args *a);
 int fs_do_link(struct fs_session *s, const struct fs_link_args *a);
+int fs_do_allocate(struct fs_session *s, const struct fs_allocate_args *a);
+int fs_do_lookup(struct fs_session *s, const struct fs_lookup_args *a,
+    struct fs_status *st);
+int fs_do_create(struct fs_session *s, const struct fs_create_args *a,
+    struct fs_create_res *res);
+/* Watch with signal cap sig (taken; -1: stop). */
+int fs_do_watch(struct fs_session *s, int sig);
 int fs_do_sigh(struct fs_session *s, int32_t h, int sig_cap);
 int fs_do_sync(struct fs_session *s);
 
@@ -171,5 +184,8 @@ void fs_stream_release(struct fs_session *s);
 
 /* server.c: signal the listeners of node in every session. */
 void fs_notify_node(struct fs_server *srv, uint64_t node);
+/* server.c: s (NULL: the server) changed the tree; signal the watchers
+ * of every other session (FS_WATCH). */
+void fs_changed(struct fs_server *srv, struct fs_session *s);
 
 #endif

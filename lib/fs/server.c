@@ -152,6 +152,61 @@ h_link(struct rpc_msg *m)
 	return fs_do_link(session_of(m), m->args);
 }
 
+static int
+h_allocate(struct rpc_msg *m)
+{
+	return fs_do_allocate(session_of(m), m->args);
+}
+
+static int
+h_lookup(struct rpc_msg *m)
+{
+	struct fs_status st;
+	int r = fs_do_lookup(session_of(m), m->args, &st);
+
+	memcpy(m->res, &st, sizeof(st));
+	m->res_size = sizeof(st);
+	return r;
+}
+
+static int
+h_create(struct rpc_msg *m)
+{
+	struct fs_create_res res;
+	int r = fs_do_create(session_of(m), m->args, &res);
+
+	memcpy(m->res, &res, sizeof(res));
+	m->res_size = sizeof(res);
+	return r;
+}
+
+static int
+h_close_many(struct rpc_msg *m)
+{
+	return fs_do_close_many(session_of(m), m->args);
+}
+
+static int
+h_remove(struct rpc_msg *m)
+{
+	struct fs_status st;
+	int r = fs_do_remove(session_of(m), m->args, &st);
+
+	memcpy(m->res, &st, sizeof(st));
+	m->res_size = sizeof(st);
+	return r;
+}
+
+static int
+h_watch(struct rpc_msg *m)
+{
+	int sig = -1;
+
+	if (m->nfds && (sig = cairn_sig_cap_take(&m->fds[0])) < 0)
+		return FS_INVALID_ARGUMENT;
+	return fs_do_watch(session_of(m), sig);
+}
+
 static const struct rpc_op fs_rpc_ops[FS_N_OPS] = {
 	[FS_TX] = { "tx", 0, 1, h_tx },
 	[FS_FILE] = { "file", sizeof(struct fs_file_args), 0, h_file },
@@ -172,6 +227,17 @@ static const struct rpc_op fs_rpc_ops[FS_N_OPS] = {
 	[FS_SIGH] = { "sigh", sizeof(struct fs_handle_args), 1, h_sigh },
 	[FS_SYNC] = { "sync", 0, 0, h_sync },
 	[FS_LINK] = { "link", sizeof(struct fs_link_args), 0, h_link },
+	[FS_ALLOCATE] = { "allocate", sizeof(struct fs_allocate_args), 0,
+	    h_allocate },
+	[FS_LOOKUP] = { "lookup", sizeof(struct fs_lookup_args), 0,
+	    h_lookup },
+	[FS_CREATE] = { "create", sizeof(struct fs_create_args), 0,
+	    h_create },
+	[FS_WATCH] = { "watch", 0, 1, h_watch },
+	[FS_REMOVE] = { "remove", sizeof(struct fs_unlink_args), 0,
+	    h_remove },
+	[FS_CLOSE_MANY] = { "close_many", sizeof(struct fs_close_many_args), 0,
+	    h_close_many },
 };
 
 /*
@@ -326,7 +392,18 @@ fs_notify_node(struct fs_server *srv, uint64_t node)
 }
 
 void
+fs_changed(struct fs_server *srv, struct fs_session *s)
+{
+	struct fs_session *t;
+
+	for (t = srv->sessions; t != NULL; t = t->next)
+		if (t != s && t->watch_sig >= 0)
+			cairn_sig_submit(t->watch_sig);
+}
+
+void
 fs_server_notify(struct fs_server *srv, uint64_t node)
 {
 	fs_notify_node(srv, node);
+	fs_changed(srv, NULL);
 }

@@ -9,6 +9,7 @@
  * become statuses through fs_error_from_errno().
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ fs_session_new(struct fs_server *srv, const char *label, const char *args,
 	s->tx.fd = -1;
 	s->wake = -1;
 	s->peer = -1;
+	s->watch_sig = -1;
 	fs_handles_init(&s->handles);
 	*out = s;
 	return ROOT_OK;
@@ -144,6 +146,8 @@ fs_session_free(struct fs_session *s)
 		if (s->handles.slot[i].used)
 			handle_close(s, &s->handles.slot[i]);
 	fs_stream_release(s);
+	if (s->watch_sig >= 0)
+		close(s->watch_sig);
 	free(s);
 }
 
@@ -211,6 +215,7 @@ fs_do_file(struct fs_session *s, const struct fs_file_args *a, int32_t *h)
 		if (r < 0)
 			return fs_error_from_errno(r);
 		dir->modified = true;
+		fs_changed(srv, s);
 	} else {
 		r = srv->ops->lookup(srv->fs, dir->node, a->name, &node);
 		if (r == 0)
@@ -249,6 +254,7 @@ fs_do_symlink(struct fs_session *s, const struct fs_symlink_args *a,
 		if (r < 0)
 			return fs_error_from_errno(r);
 		dir->modified = true;
+		fs_changed(srv, s);
 	} else {
 		r = srv->ops->lookup(srv->fs, dir->node, a->name, &node);
 		if (r == 0)
@@ -299,6 +305,7 @@ fs_do_dir(struct fs_session *s, const struct fs_dir_args *a, int32_t *h)
 			return r == -ENOTDIR ? FS_LOOKUP_FAILED :
 			    fs_error_from_errno(r);
 		fs_notify_node(srv, pnode);
+		fs_changed(srv, s);
 	} else {
 		r = fs_path_walk(srv->ops, srv->fs, s->root, a->path, &node);
 		if (r == 0)
@@ -343,6 +350,27 @@ fs_do_close(struct fs_session *s, int32_t h)
 }
 
 int
+fs_do_close_many(struct fs_session *s, const struct fs_close_many_args *a)
+{
+	struct fs_handle *hd[FS_CLOSE_MANY_MAX];
+	uint32_t i, j;
+
+	/* Decode: every handle open and named once, before any closes. */
+	if (a->count == 0 || a->count > FS_CLOSE_MANY_MAX)
+		return FS_INVALID_ARGUMENT;
+	for (i = 0; i < a->count; i++) {
+		if ((hd[i] = handle(s, a->handle[i], FS_H_ANY)) == NULL)
+			return FS_INVALID_HANDLE;
+		for (j = 0; j < i; j++)
+			if (hd[j] == hd[i])
+				return FS_INVALID_ARGUMENT;
+	}
+	for (i = 0; i < a->count; i++)
+		handle_close(s, hd[i]);
+	return FS_OK;
+}
+
+int
 fs_do_status(struct fs_session *s, int32_t h, struct fs_status *st)
 {
 	struct fs_server *srv = s->srv;
@@ -378,6 +406,7 @@ fs_do_control(struct fs_session *s, const struct fs_control_args *a)
 	if (r < 0)
 		return fs_error_from_errno(r);
 	hd->modified = true;
+	fs_changed(srv, s);
 	return FS_OK;
 }
 
@@ -398,7 +427,23 @@ fs_do_unlink(struct fs_session *s, const struct fs_unlink_args *a)
 	if (r < 0)
 		return fs_error_from_errno(r);
 	dir->modified = true;
+	fs_changed(srv, s);
 	return FS_OK;
+}
+
+int
+fs_do_remove(struct fs_session *s, const struct fs_unlink_args *a,
+    struct fs_status *st)
+{
+	struct fs_server *srv = s->srv;
+	int r = fs_do_unlink(s, a);
+
+	memset(st, 0, sizeof(*st));
+	if (r != FS_OK)
+		return r;
+	/* The handle was checked by fs_do_unlink. */
+	r = srv->ops->stat(srv->fs, handle(s, a->dir, FS_H_DIR)->node, st);
+	return r < 0 ? fs_error_from_errno(r) : FS_OK;
 }
 
 int
@@ -416,6 +461,7 @@ fs_do_truncate(struct fs_session *s, const struct fs_truncate_args *a)
 	if (r < 0)
 		return fs_error_from_errno(r);
 	hd->modified = true;
+	fs_changed(srv, s);
 	return FS_OK;
 }
 
@@ -448,6 +494,7 @@ fs_do_move(struct fs_session *s, const struct fs_move_args *a)
 	if (to->node != from->node)
 		fs_notify_node(srv, to->node);
 	fs_notify_node(srv, node);
+	fs_changed(srv, s);
 	return FS_OK;
 }
 
@@ -471,6 +518,133 @@ fs_do_link(struct fs_session *s, const struct fs_link_args *a)
 	if (r < 0)
 		return fs_error_from_errno(r);
 	dir->modified = true;
+	fs_changed(srv, s);
+	return FS_OK;
+}
+
+int
+fs_do_allocate(struct fs_session *s, const struct fs_allocate_args *a)
+{
+	struct fs_server *srv = s->srv;
+	struct fs_handle *hd = handle(s, a->file, FS_H_FILE);
+	uint32_t f = a->flags;
+	int r;
+
+	if (hd == NULL)
+		return FS_INVALID_HANDLE;
+	if (!s->writeable || !(hd->mode & FS_WRITE_ONLY))
+		return FS_PERMISSION_DENIED;
+	if (f & ~FS_ALLOC_ALL || a->length == 0 ||
+	    ((f & FS_ALLOC_PUNCH_HOLE) && (f & FS_ALLOC_ZERO_RANGE)))
+		return FS_INVALID_ARGUMENT;
+	/* Linux: a hole never changes the size, so it must say so. */
+	if ((f & FS_ALLOC_PUNCH_HOLE) && !(f & FS_ALLOC_KEEP_SIZE))
+		return FS_UNSUPPORTED;
+	if (a->offset > INT64_MAX || a->length > INT64_MAX - a->offset)
+		return FS_SIZE_LIMIT_REACHED;
+	if (srv->ops->allocate == NULL)
+		return FS_UNSUPPORTED;
+	r = srv->ops->allocate(srv->fs, hd->node, f, a->offset, a->length);
+	if (r < 0)
+		return fs_error_from_errno(r);
+	hd->modified = true;
+	fs_changed(srv, s);
+	return FS_OK;
+}
+
+int
+fs_do_lookup(struct fs_session *s, const struct fs_lookup_args *a,
+    struct fs_status *st)
+{
+	struct fs_server *srv = s->srv;
+	struct fs_handle *dir = handle(s, a->dir, FS_H_DIR);
+	uint64_t node;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (dir == NULL)
+		return FS_INVALID_HANDLE;
+	if ((r = name_status(a->name)) != FS_OK)
+		return r;
+	r = srv->ops->lookup(srv->fs, dir->node, a->name, &node);
+	if (r == 0)
+		r = srv->ops->stat(srv->fs, node, st);
+	if (r < 0) {
+		memset(st, 0, sizeof(*st));
+		return walk_status(r);
+	}
+	return FS_OK;
+}
+
+int
+fs_do_create(struct fs_session *s, const struct fs_create_args *a,
+    struct fs_create_res *res)
+{
+	static const uint32_t type_mode[] = { FS_MODE_FILE,
+	    FS_MODE_DIRECTORY, FS_MODE_SYMLINK };
+	static const uint32_t perm_default[] = { 0644, 0755, 0777 };
+	static const uint8_t kind[] = { FS_H_FILE, FS_H_DIR, FS_H_SYMLINK };
+	struct fs_server *srv = s->srv;
+	struct fs_handle *dir = handle(s, a->dir, FS_H_DIR);
+	uint32_t perm = a->perm & FS_MODE_PERM;
+	struct fs_control_args c;
+	uint8_t mode;
+	uint64_t node;
+	int st, r;
+
+	memset(res, 0, sizeof(*res));
+	res->handle = FS_HANDLE_INVALID;
+	/* Decode: everything a client sent, before anything is made. */
+	if (dir == NULL)
+		return FS_INVALID_HANDLE;
+	if ((st = name_status(a->name)) != FS_OK)
+		return st;
+	if (a->type > FS_TYPE_SYMLINK || a->mode > FS_READ_WRITE ||
+	    a->valid & ~(FS_CONTROL_UID | FS_CONTROL_GID))
+		return FS_INVALID_ARGUMENT;
+	if (!s->writeable)
+		return FS_PERMISSION_DENIED;
+	if (a->valid && srv->ops->setattr == NULL)
+		return FS_UNSUPPORTED;
+	if (s->handles.used >= FS_MAX_HANDLES)
+		return FS_OUT_OF_NODE_HANDLES;
+	/* Invoke: make it, own it (or take it back), open it. */
+	r = srv->ops->create(srv->fs, dir->node, a->name,
+	    type_mode[a->type] | (perm ? perm : perm_default[a->type]), &node);
+	if (r < 0)
+		return fs_error_from_errno(r);
+	if (a->valid) {
+		memset(&c, 0, sizeof(c));
+		c.valid = a->valid;
+		c.uid = a->uid;
+		c.gid = a->gid;
+		if ((r = srv->ops->setattr(srv->fs, node, &c)) < 0) {
+			(void)srv->ops->unlink(srv->fs, dir->node, a->name);
+			return fs_error_from_errno(r);
+		}
+	}
+	dir->modified = true;
+	fs_changed(srv, s);
+	if (a->type == FS_TYPE_DIRECTORY)
+		fs_notify_node(srv, dir->node);
+	mode = a->type == FS_TYPE_FILE ? (uint8_t)a->mode :
+	    a->type == FS_TYPE_DIRECTORY ? FS_READ_ONLY : FS_READ_WRITE;
+	res->handle = handle_new(s, kind[a->type], mode, node);
+	if ((r = srv->ops->stat(srv->fs, node, &res->st)) < 0 ||
+	    (r = srv->ops->stat(srv->fs, dir->node, &res->dir)) < 0) {
+		(void)fs_do_close(s, res->handle);
+		res->handle = FS_HANDLE_INVALID;
+		return fs_error_from_errno(r);
+	}
+	return FS_OK;
+}
+
+int
+fs_do_watch(struct fs_session *s, int sig)
+{
+	if (s->watch_sig >= 0)
+		close(s->watch_sig);
+	s->watch_sig = sig;
 	return FS_OK;
 }
 

@@ -45,6 +45,37 @@ read_dir(struct fs_session *s, struct fs_handle *hd, void *buf,
 }
 
 static long
+read_dir_plus(struct fs_session *s, struct fs_handle *hd, void *buf,
+    const struct fs_packet *p)
+{
+	struct fs_server *srv = s->srv;
+	struct fs_dirent_plus d;
+	uint64_t index = p->position, node;
+	size_t n = 0, max = (size_t)(p->length / sizeof(d));
+	int r;
+
+	if (hd->kind != FS_H_DIR || max == 0)
+		return -EINVAL;
+	while (n < max) {
+		memset(&d, 0, sizeof(d));
+		r = srv->ops->readdir(srv->fs, hd->node, index++, &d.e);
+		if (r == -ENOENT)
+			break;
+		if (r < 0)
+			return n ? (long)(n * sizeof(d)) : r;
+		d.e.name[sizeof(d.e.name) - 1] = '\0';
+		r = srv->ops->lookup(srv->fs, hd->node, d.e.name, &node);
+		if (r == 0)
+			r = srv->ops->stat(srv->fs, node, &d.st);
+		if (r < 0)
+			return n ? (long)(n * sizeof(d)) : r;
+		memcpy((char *)buf + n * sizeof(d), &d, sizeof(d));
+		n++;
+	}
+	return (long)(n * sizeof(d));
+}
+
+static long
 read_symlink(struct fs_session *s, struct fs_handle *hd, void *buf,
     const struct fs_packet *p)
 {
@@ -141,8 +172,12 @@ fs_packet_process(struct fs_session *s, struct pkt_desc *d, void *payload)
 		n = do_read(s, hd, payload, &p);
 	else if (p.op == FS_PACKET_WRITE)
 		n = do_write(s, hd, payload, &p);
-	if (n >= 0 && p.op == FS_PACKET_WRITE)
+	else if (p.op == FS_PACKET_READDIR_PLUS)
+		n = read_dir_plus(s, hd, payload, &p);
+	if (n >= 0 && p.op == FS_PACKET_WRITE) {
 		hd->modified = true;
+		fs_changed(s->srv, s);
+	}
 done:
 	/* A failed packet tells why in `length` (an enum fs_error). */
 	p.length = n >= 0 ? (uint64_t)n : (uint64_t)fs_error_from_errno((int)n);

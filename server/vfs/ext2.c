@@ -888,6 +888,27 @@ e_setattr(void *ctx, uint64_t node, const struct fs_control_args *a)
 	return done(e, ext2_write_inode(e, (uint32_t)node, &in));
 }
 
+/*
+ * FS_ALLOCATE. Zeroing a range is a punch and an allocation: both leave
+ * the range reading zeros, the second makes it allocated again (new
+ * blocks are zeroed, or unwritten extents).
+ */
+static int
+e_allocate(void *ctx, uint64_t node, uint32_t flags, uint64_t off,
+    uint64_t len)
+{
+	struct ext2_fs *e = ctx;
+	bool keep = (flags & FS_ALLOC_KEEP_SIZE) != 0;
+	int r;
+
+	if (flags & FS_ALLOC_PUNCH_HOLE)
+		return done(e, ext2_punch_hole(e, node, off, len));
+	if ((flags & FS_ALLOC_ZERO_RANGE) &&
+	    (r = ext2_punch_hole(e, node, off, len)) < 0)
+		return done(e, r);
+	return done(e, ext2_fallocate(e, node, off, len, keep));
+}
+
 static int
 e_sync(void *ctx)
 {
@@ -909,6 +930,7 @@ const struct fs_ops ext2_ops = {
 	.link = e_link,
 	.setattr = e_setattr,
 	.sync = e_sync,
+	.allocate = e_allocate,
 	.open = e_open,
 	.close = e_close,
 };

@@ -139,10 +139,13 @@ bool ext2_read_only(const struct ext2_fs *fs);
 struct ext2_io *ext2_io_of(struct ext2_fs *fs);
 
 /*
- * Beyond fs_ops (no File_system operation reaches them yet): allocate
- * [off, off + len) of a file (keep_size: without growing it), or punch a
- * hole there (the bytes read as zeros afterwards, whole blocks are freed).
- * 0 or -errno (-ENOSPC, -EFBIG, -EISDIR, -EINVAL).
+ * What ext2_ops.allocate (FS_ALLOCATE) does: allocate [off, off + len) of
+ * a file (keep_size: without growing it), or punch a hole there (the
+ * bytes read as zeros afterwards, whole blocks are freed). 0 or -errno
+ * (-ENOSPC, -EFBIG, -EISDIR, -EINVAL, -EROFS). A block-mapped file
+ * (ext2, ext3) cannot hold blocks past the one its size ends in (e2fsck
+ * calls that a wrong i_size), so keep_size past there is -EOPNOTSUPP and
+ * changes nothing; extents keep unwritten blocks past the end.
  */
 int ext2_fallocate(struct ext2_fs *fs, uint64_t node, uint64_t off,
     uint64_t len, bool keep_size) __attribute__((warn_unused_result));

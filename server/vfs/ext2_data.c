@@ -379,6 +379,9 @@ ext2_fallocate(struct ext2_fs *e, uint64_t node, uint64_t off, uint64_t len,
 		return -EFBIG;
 	first = off / e->bs;
 	last = (off + len - 1) / e->bs;
+	if (keep_size && !extent_mapped(&in) &&
+	    last >= div_up(EXT2_I_SIZE(&in), e->bs))
+		return -EOPNOTSUPP;
 	/*
 	 * Block maps have no unwritten state: new blocks are zeroed. Extents
 	 * get unwritten ones, beyond the end only when the size grows (as

@@ -35,8 +35,8 @@
 
 #define F_DIRTY		1u
 #define NIL		(-1)
-#define RA_MAX		(256u * 1024)	/* bytes of read-ahead at most */
-#define RUN_MAX		(256u * 1024)	/* bytes per device request at most */
+#define RA_MAX		(1024u * 1024)	/* bytes of read-ahead at most */
+#define RUN_MAX		(512u * 1024)	/* bytes per device request at most */
 #define NAME_PREFIX	"cairn-ext2-io:"
 
 struct unit {

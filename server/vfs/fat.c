@@ -251,14 +251,25 @@ fat_chain_limit(const struct fat_fs *fs, uint32_t size)
 	return n ? n : 1;
 }
 
-/* Free a node's clusters once nothing refers to it any more. */
+uint32_t
+fat_node_limit(const struct fat_fs *fs, const struct fat_node *n,
+    uint32_t size)
+{
+	uint32_t c = fat_clusters_for(fs, size) + (n->o ? n->o->prealloc : 0);
+
+	return c ? c : 1;
+}
+
+/* Free a node's clusters (extra: preallocated ones) once nothing refers
+ * to it any more. */
 static void
-release_clusters(struct fat_fs *fs, bool dir, const struct fat_dirent *de)
+release_clusters(struct fat_fs *fs, bool dir, const struct fat_dirent *de,
+    uint32_t extra)
 {
 	if (!fat_cluster_valid(&fs->b, de->cluster))
 		return;
 	(void)fat_chain_free(fs, de->cluster, dir ? fat_dir_limit(fs) :
-	    fat_chain_limit(fs, de->size));
+	    fat_chain_limit(fs, de->size) + extra);
 }
 
 /* --- ops: lookup and metadata --- */
@@ -343,8 +354,8 @@ f_stat(void *ctx, uint64_t id, struct fs_status *st)
 	st->mode = FS_MODE_FILE | (n.de.attr & FAT_ATTR_RO ? 0444 : 0644);
 	st->nlink = orphan(&n) ? 0 : 1;
 	st->size = n.de.size;
-	st->blocks = (uint64_t)fat_clusters_for(fs, n.de.size) *
-	    (fs->b.cluster_size / 512);
+	st->blocks = ((uint64_t)fat_clusters_for(fs, n.de.size) +
+	    (n.o ? n.o->prealloc : 0)) * (fs->b.cluster_size / 512);
 	st->mtime = ftime(n.de.mdate, n.de.mtime, 0);
 	st->atime = ftime(n.de.adate, 0, 0);
 	st->ctime = st->mtime;
@@ -523,7 +534,7 @@ drop(struct fat_fs *fs, const struct fat_entry *e, uint64_t id)
 		o->de = e->de;
 		return;
 	}
-	release_clusters(fs, dir, &e->de);
+	release_clusters(fs, dir, &e->de, 0);
 }
 
 static int
@@ -756,10 +767,14 @@ f_close(void *ctx, uint64_t id)
 
 	if (o == NULL || --o->opens > 0)
 		return;
+	/* Linux's vfat gives preallocated clusters back at eviction. */
+	if (!o->orphan && o->prealloc && !fs->ro)
+		(void)fat_finish(fs, fat_trim(fs, o));
 	gone = *o;
 	*o = fs->open[--fs->nopen];
 	if (gone.orphan) {
-		release_clusters(fs, !(gone.id & FAT_FILE_BIT), &gone.de);
+		release_clusters(fs, !(gone.id & FAT_FILE_BIT), &gone.de,
+		    gone.prealloc);
 		(void)fat_finish(fs, 0);
 	}
 }
@@ -774,6 +789,7 @@ const struct fs_ops fat_ops = {
 	.unlink = f_unlink,
 	.rename = f_rename,
 	.truncate = fat_truncate,
+	.allocate = fat_allocate,
 	.symlink = f_symlink,
 	.readlink = f_readlink,
 	.setattr = f_setattr,
@@ -842,8 +858,13 @@ fail:
 int
 fat_unmount(struct fat_fs *fs)
 {
-	int r = fs->ro ? 0 : f_sync(fs);
+	unsigned i;
+	int r;
 
+	for (i = 0; i < fs->nopen && !fs->ro; i++)
+		if (!fs->open[i].orphan && fs->open[i].prealloc)
+			(void)fat_trim(fs, &fs->open[i]);
+	r = fs->ro ? 0 : f_sync(fs);
 	free(fs->open);
 	free(fs);
 	return r;

@@ -43,6 +43,9 @@ struct fat_open {
 	unsigned opens;
 	uint64_t pos;		/* files: where the short entry is now */
 	bool orphan;		/* removed: no entry any more */
+	uint32_t prealloc;	/* files: clusters past what the size needs
+				 * (FS_ALLOCATE with KEEP_SIZE), given back
+				 * at the last close */
 	struct fat_dirent de;	/* orphans: the entry's last state */
 };
 
@@ -118,6 +121,9 @@ int fat_node_store(struct fat_fs *fs, struct fat_node *n);
 int fat_finish(struct fat_fs *fs, int r);
 /* Most clusters the chain of a file of size bytes may have (at least 1). */
 uint32_t fat_chain_limit(const struct fat_fs *fs, uint32_t size);
+/* The same for open file n at size bytes, its preallocation included. */
+uint32_t fat_node_limit(const struct fat_fs *fs, const struct fat_node *n,
+    uint32_t size);
 int fat_fail(struct fat_fs *fs, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 struct fat_open *fat_open_find(struct fat_fs *fs, uint64_t id);
@@ -132,6 +138,10 @@ long fat_read(void *ctx, uint64_t id, void *buf, size_t len, uint64_t pos);
 long fat_write(void *ctx, uint64_t id, const void *buf, size_t len,
     uint64_t pos);
 int fat_truncate(void *ctx, uint64_t id, uint64_t size);
+int fat_allocate(void *ctx, uint64_t id, uint32_t flags, uint64_t off,
+    uint64_t len);
+/* Give back open node o's preallocated clusters (its last close). */
+int fat_trim(struct fat_fs *fs, struct fat_open *o);
 
 /* fat_chain.c */
 int fat_get(struct fat_fs *fs, uint32_t c, uint32_t *v);

@@ -615,6 +615,13 @@ i_write(void *ctx, uint64_t node, const void *buf, size_t len, uint64_t pos)
 }
 
 static int
+i_allocate(void *ctx, uint64_t node, uint32_t flags, uint64_t off,
+    uint64_t len)
+{
+	return -EROFS;
+}
+
+static int
 i_unlink(void *ctx, uint64_t dir, const char *name)
 {
 	return -EROFS;
@@ -658,6 +665,7 @@ const struct fs_ops iso_ops = {
 	.symlink = i_symlink,
 	.readlink = i_readlink,
 	.setattr = i_setattr,
+	.allocate = i_allocate,
 };
 
 /* --- mounting --- */

@@ -17,10 +17,13 @@
  *
  * Every change allocates first and changes afterwards, so -ENOSPC never
  * leaves a half-done operation (a write stops at the first page that
- * cannot be had and reports what it wrote).
+ * cannot be had and reports what it wrote; an allocation gives back the
+ * pages it took). fallocate reserves zeroed pages, also past the end of
+ * the file, where they stay until a truncate or a punch takes them.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -243,13 +246,26 @@ slot_of(struct ram_fs *fs, struct ram_node *n, uint64_t page, bool create)
 }
 
 /*
- * Free the pages of table t (at level) from page `from` on (relative to
- * the table's first page, which is base); frees t itself when it ends up
- * empty. Returns whether t was freed.
+ * Data pages ram_allocate() made in the call under way carry this bit in
+ * their table slot until the call ends (pages are at least 16-byte
+ * aligned), so that a failure can give back exactly those.
+ */
+#define NEW_TAG		((uintptr_t)1)
+
+static void *
+untagged(void *p)
+{
+	return (void *)((uintptr_t)p & ~NEW_TAG);
+}
+
+/*
+ * Free the data pages [from, to) under table t (at level; its first page
+ * is base), with `tagged` only those that carry NEW_TAG; frees t itself
+ * when it ends up empty. Returns whether t was freed.
  */
 static bool
-free_from(struct ram_fs *fs, struct ram_node *n, void **t, unsigned level,
-    uint64_t base, uint64_t from)
+free_range(struct ram_fs *fs, struct ram_node *n, void **t, unsigned level,
+    uint64_t base, uint64_t from, uint64_t to, bool tagged)
 {
 	uint64_t span = (uint64_t)1 << (9 * level);
 	bool empty = true;
@@ -260,16 +276,21 @@ free_from(struct ram_fs *fs, struct ram_node *n, void **t, unsigned level,
 
 		if (t[i] == NULL)
 			continue;
-		if (first + span <= from) {
+		if (first + span <= from || first >= to) {
 			empty = false;
 			continue;
 		}
 		if (level == 0) {
-			zfree(fs, t[i], RAM_PAGE);
+			if (tagged && !((uintptr_t)t[i] & NEW_TAG)) {
+				empty = false;
+				continue;
+			}
+			zfree(fs, untagged(t[i]), RAM_PAGE);
 			fs->pages--;
 			n->u.file.pages--;
 			t[i] = NULL;
-		} else if (free_from(fs, n, t[i], level - 1, first, from)) {
+		} else if (free_range(fs, n, t[i], level - 1, first, from, to,
+		    tagged)) {
 			t[i] = NULL;
 		} else {
 			empty = false;
@@ -282,15 +303,23 @@ free_from(struct ram_fs *fs, struct ram_node *n, void **t, unsigned level,
 	return empty;
 }
 
+/* Pages [from, to) of file n, see free_range. */
+static void
+file_free(struct ram_fs *fs, struct ram_node *n, uint64_t from, uint64_t to,
+    bool tagged)
+{
+	if (n->u.file.table && from < to && free_range(fs, n,
+	    n->u.file.table, LEVELS - 1, 0, from, to, tagged))
+		n->u.file.table = NULL;
+}
+
 static void
 file_shrink(struct ram_fs *fs, struct ram_node *n, uint64_t size)
 {
 	uint64_t keep = (size + RAM_PAGE - 1) / RAM_PAGE;
 	void **slot;
 
-	if (n->u.file.table &&
-	    free_from(fs, n, n->u.file.table, LEVELS - 1, 0, keep))
-		n->u.file.table = NULL;
+	file_free(fs, n, keep, UINT64_MAX, false);
 	/* The rest of the last page must read as zeros after a growth. */
 	if (size % RAM_PAGE) {
 		slot = slot_of(fs, n, size / RAM_PAGE, false);
@@ -735,6 +764,93 @@ ram_truncate(void *ctx, uint64_t id, uint64_t size)
 	return 0;
 }
 
+/* Zero bytes [from, to) of file n where it has pages (holes are zeros). */
+static void
+zero_bytes(struct ram_fs *fs, struct ram_node *n, uint64_t from, uint64_t to)
+{
+	while (from < to) {
+		uint64_t off = from % RAM_PAGE, chunk = RAM_PAGE - off;
+		void **slot = slot_of(fs, n, from / RAM_PAGE, false);
+
+		if (chunk > to - from)
+			chunk = to - from;
+		if (slot && *slot)
+			memset((char *)untagged(*slot) + off, 0, (size_t)chunk);
+		from += chunk;
+	}
+}
+
+/*
+ * Pages for [first, last] of file n, zeroed: all of them, or -ENOSPC and
+ * none of those this call made (nor the tables it made for them).
+ */
+static int
+file_reserve(struct ram_fs *fs, struct ram_node *n, uint64_t first,
+    uint64_t last)
+{
+	uint64_t p;
+	void **slot;
+
+	for (p = first; p <= last; p++) {
+		slot = slot_of(fs, n, p, true);
+		if (slot && *slot)
+			continue;
+		if (slot == NULL || (*slot = zalloc(fs, RAM_PAGE)) == NULL) {
+			file_free(fs, n, first, p + 1, true);
+			return -ENOSPC;
+		}
+		*slot = (void *)((uintptr_t)*slot | NEW_TAG);
+		fs->pages++;
+		n->u.file.pages++;
+	}
+	for (p = first; p <= last; p++) {
+		slot = slot_of(fs, n, p, false);
+		*slot = untagged(*slot);
+	}
+	return 0;
+}
+
+/*
+ * fallocate(2): reserve pages (zeroed), punch whole pages out (the rest
+ * of the range zeroed in place), or both for a zeroed range. Pages past
+ * the size stay until a truncate or a punch takes them.
+ */
+static int
+ram_allocate(void *ctx, uint64_t id, uint32_t flags, uint64_t off,
+    uint64_t len)
+{
+	struct ram_fs *fs = ctx;
+	struct ram_node *n;
+	uint64_t end = off + len, from, to;
+	int r;
+
+	if ((r = file_of(fs, id, &n)) < 0)
+		return r;
+	if (end > RAM_MAX_FILE)
+		return -EFBIG;
+	if (flags & FS_ALLOC_PUNCH_HOLE) {
+		from = (off + RAM_PAGE - 1) / RAM_PAGE;
+		to = end / RAM_PAGE;
+		if (from < to) {
+			file_free(fs, n, from, to, false);
+			zero_bytes(fs, n, off, from * RAM_PAGE);
+			zero_bytes(fs, n, to * RAM_PAGE, end);
+		} else {
+			zero_bytes(fs, n, off, end);
+		}
+	} else {
+		if ((r = file_reserve(fs, n, off / RAM_PAGE,
+		    (end - 1) / RAM_PAGE)) < 0)
+			return r;
+		if (flags & FS_ALLOC_ZERO_RANGE)
+			zero_bytes(fs, n, off, end);
+		if (!(flags & FS_ALLOC_KEEP_SIZE) && end > n->u.file.size)
+			n->u.file.size = end;
+	}
+	n->mtime = n->ctime = now();
+	return 0;
+}
+
 static int
 ram_symlink(void *ctx, uint64_t id, const char *target, size_t len)
 {
@@ -862,6 +978,7 @@ const struct fs_ops ram_ops = {
 	.readlink = ram_readlink,
 	.link = ram_link,
 	.setattr = ram_setattr,
+	.allocate = ram_allocate,
 	.open = ram_open,
 	.close = ram_close,
 };

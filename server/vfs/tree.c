@@ -287,6 +287,20 @@ t_setattr(void *ctx, uint64_t id, const struct fs_control_args *c)
 }
 
 static int
+t_allocate(void *ctx, uint64_t id, uint32_t flags, uint64_t off,
+    uint64_t len)
+{
+	struct vfs_inst *in;
+	int r = same_inst(ctx, id, id, &in);
+
+	if (r < 0)
+		return r == -EACCES ? -EISDIR : r;
+	if (in->ops->allocate == NULL)
+		return -EOPNOTSUPP;
+	return in->ops->allocate(in->fs, local_of(id), flags, off, len);
+}
+
+static int
 t_sync(void *ctx)
 {
 	struct vfs_tree *t = ctx;
@@ -337,6 +351,7 @@ const struct fs_ops vfs_tree_ops = {
 	.link = t_link,
 	.setattr = t_setattr,
 	.sync = t_sync,
+	.allocate = t_allocate,
 	.open = t_open,
 	.close = t_close,
 };

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The host side of the fs_export scenario: ordinary shell commands on
-# cairn's FUSE export, as a person would type them.
+# cairn's FUSE export, as a person would type them (fallocate among them,
+# on the ram file system and on a block-mapped ext2).
 # SPDX-License-Identifier: MIT
 #
 # A setup command starts this in the background before core boots. It
@@ -12,10 +13,11 @@
 # has stopped. Checks that act as another user run through setpriv.
 set -u
 W=${CAIRN_WORK:-.}
-M=$W/mnt
+M=$W/mnt/ram		# the ram file system
+E=$W/mnt/ext2		# the ext2 image (1 KiB blocks, block-mapped)
 OUT=$W/export.out
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
-export W M NOBODY CAIRN_SRC
+export W M E NOBODY CAIRN_SRC
 pass=0
 fail=0
 : > "$OUT"
@@ -74,6 +76,10 @@ check "ln -s and readlink" \
     'ln -s README "$M/host/link" && [ "$(readlink "$M/host/link")" = README ] && cmp "$M/host/link" "$CAIRN_SRC/README.md"'
 check "ln makes a hard link with the same inode" \
     'ln "$M/host/README" "$M/host/hard" && [ "$(stat -c %h "$M/host/README")" = 2 ] && [ "$(stat -c %i "$M/host/README")" = "$(stat -c %i "$M/host/hard")" ]'
+# Dropped dentries make the kernel look each name up on its own: two
+# node ids for one inode, whose cached link counts must both follow.
+check "rm of one name: the other name's link count drops" \
+    'ln "$M/host/README" "$M/host/hard2" && sync && echo 2 > /proc/sys/vm/drop_caches && [ "$(stat -c %h "$M/host/hard2")" = 3 ] && [ "$(stat -c %h "$M/host/README")" = 3 ] && rm "$M/host/hard2" && i=0; until [ "$(stat -c %h "$M/host/README")" = 2 ]; do i=$((i + 1)); [ $i -lt 50 ] || exit 1; sleep 0.1; done'
 check "a name of 255 bytes" 'touch "$M/host/$(printf %0255d 0)"'
 check "a name of 256 bytes: ENAMETOOLONG" \
     'touch "$M/host/$(printf %0256d 0)" 2>&1 | grep -q "File name too long"'
@@ -101,5 +107,44 @@ check "rm -r removes a tree" 'rm -r "$M/host/fs" && [ ! -e "$M/host/fs" ]'
 check "an open file outlives its name" \
     'exec 3< "$M/host/b" && rm "$M/host/b" && [ ! -e "$M/host/b" ] && [ "$(cat <&3)" = a ]'
 check "df" 'df "$M"'
+# The export caches entries and attributes; a change by another client
+# (test-fs, asked through /host/please-change) must show all the same.
+check "changes by another client show (cached entries dropped)" \
+    'stat "$M/from-cairn/hello.txt" >/dev/null && ls -l "$M/from-cairn" >/dev/null && touch "$M/host/please-change" && i=0; until [ ! -e "$M/host/please-change" ] && [ ! -e "$M/from-cairn/hello.txt" ] && [ "$(cat "$M/from-cairn/renamed.txt" 2>/dev/null)" = "changed by cairn" ] && ls "$M/from-cairn" | grep -qx new.txt; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done'
+# A directory the export made itself, whose every name it knows: a name
+# another client added there must be found all the same. The shell's
+# working directory keeps the directory's node alive (else the kernel
+# forgets it when its entry is invalidated); the pause lets the export
+# take the change signal on its own first (either order is right; this
+# one checks that it forgot what it knew).
+check "a name another client adds to a directory the host made" \
+    'mkdir "$M/host/own" && cd "$M/host/own" && touch mine && [ ! -e theirs.txt ] && touch ../please-change && i=0; until [ ! -e ../please-change ]; do i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done; sleep 0.5; [ -e theirs.txt ]'
+# fallocate(1): FS_ALLOCATE through the export (od -v prints every byte;
+# nothing but zeros leaves nothing after tr). ram pages are 4 KiB.
+check "fallocate -l allocates zeros and grows the size" \
+    'fallocate -l 256K "$M/host/fa" && [ "$(stat -c %s "$M/host/fa")" = 262144 ] && [ "$(stat -c %b "$M/host/fa")" = 512 ] && cmp -n 262144 "$M/host/fa" /dev/zero'
+check "fallocate -n (keep size) reserves past the end, the size stays" \
+    'fallocate -n -o 256K -l 256K "$M/host/fa" && [ "$(stat -c %s "$M/host/fa")" = 262144 ] && [ "$(stat -c %b "$M/host/fa")" = 1024 ]'
+check "fallocate -p: zeros, whole pages freed, the size stays" \
+    'head -c 262144 /dev/urandom > "$W/pat" && cp "$W/pat" "$M/host/fp" && fallocate -p -o 10000 -l 100000 "$M/host/fp" && [ "$(stat -c %s "$M/host/fp")" = 262144 ] && [ "$(stat -c %b "$M/host/fp")" = $((512 - 8 * 23)) ] && cmp -n 10000 "$W/pat" "$M/host/fp" && cmp -i 110000 "$W/pat" "$M/host/fp" && [ -z "$(od -v -An -tx1 -j 10000 -N 100000 "$M/host/fp" | tr -d " 0\n")" ]'
+check "fallocate -z: zeros, allocated again" \
+    'fallocate -z -o 5000 -l 200000 "$M/host/fp" && [ "$(stat -c %b "$M/host/fp")" = 512 ] && cmp -n 5000 "$W/pat" "$M/host/fp" && cmp -i 205000 "$W/pat" "$M/host/fp" && [ -z "$(od -v -An -tx1 -j 5000 -N 200000 "$M/host/fp" | tr -d " 0\n")" ]'
+check "fallocate past 512 GiB: EFBIG (and room again)" \
+    '! fallocate -o 600G -l 1 "$M/host/fa" 2> "$W/big.err" && grep -q "too large" "$W/big.err" && rm "$M/host/fa" "$M/host/fp"'
+# ext2: a block-mapped file's blocks 0-11 are direct, 12-267 behind the
+# indirect block, 268 on behind the double indirect one.
+check "ext2: fallocate -l allocates zeros and grows the size" \
+    'fallocate -l 300K "$E/fa" && [ "$(stat -c %s "$E/fa")" = 307200 ] && [ "$(stat -c %b "$E/fa")" -ge 600 ] && cmp -n 307200 "$E/fa" /dev/zero'
+check "ext2: fallocate -n (keep size) inside a sparse file" \
+    'truncate -s 64K "$E/fk" && [ "$(stat -c %b "$E/fk")" = 0 ] && fallocate -n -l 32K "$E/fk" && [ "$(stat -c %s "$E/fk")" = 65536 ] && [ "$(stat -c %b "$E/fk")" -ge 64 ] && cmp -n 65536 "$E/fk" /dev/zero'
+check "ext2: fallocate -n (keep size) past the end of a block map: not supported" \
+    '! fallocate -n -o 64K -l 64K "$E/fk" 2> "$W/fk.err" && grep -q "unsupported" "$W/fk.err" && [ "$(stat -c %s "$E/fk")" = 65536 ]'
+check "ext2: fallocate -p across the direct/indirect boundary" \
+    'head -c 65536 /dev/urandom > "$W/pat2" && cp "$W/pat2" "$E/fp" && b=$(stat -c %b "$E/fp") && fallocate -p -o 10K -l 4K "$E/fp" && [ "$(stat -c %s "$E/fp")" = 65536 ] && [ "$(stat -c %b "$E/fp")" = $((b - 8)) ] && cmp -n 10240 "$W/pat2" "$E/fp" && cmp -i 14336 "$W/pat2" "$E/fp" && [ -z "$(od -v -An -tx1 -j 10240 -N 4096 "$E/fp" | tr -d " 0\n")" ]'
+check "ext2: fallocate -p over both indirect boundaries, partial blocks" \
+    'head -c 614400 /dev/urandom > "$W/pat3" && cp "$W/pat3" "$E/fq" && b=$(stat -c %b "$E/fq") && fallocate -p -o 6000 -l 300000 "$E/fq" && [ "$(stat -c %b "$E/fq")" -lt $((b - 560)) ] && cmp -n 6000 "$W/pat3" "$E/fq" && cmp -i 306000 "$W/pat3" "$E/fq" && [ -z "$(od -v -An -tx1 -j 6000 -N 300000 "$E/fq" | tr -d " 0\n")" ]'
+check "ext2: fallocate -z" \
+    'fallocate -z -o 1000 -l 20000 "$E/fq" && cmp -n 1000 "$W/pat3" "$E/fq" && [ -z "$(od -v -An -tx1 -j 1000 -N 20000 "$E/fq" | tr -d " 0\n")" ] && [ "$(stat -c %s "$E/fq")" = 614400 ]'
+check "ext2: fsync writes the image back" 'sync "$E/fq"'
 check "a file for the component" 'echo "host wrote this" > "$M/host/copied.txt"'
 finish

@@ -361,6 +361,91 @@ t_stale_ids(void)
 	teardown();
 }
 
+/* fallocate(2): allocation, keep-size, punch and zero range. */
+static void
+t_allocate(void)
+{
+	static char data[3 * RAM_PAGE], back[8 * RAM_PAGE];
+	struct fs_status st;
+	uint64_t f, d;
+	size_t before;
+	unsigned i;
+
+	T_CHECK(setup(0) == 0);
+	f = mk(root, "f", FS_MODE_FILE | 0644);
+	d = mk(root, "d", FS_MODE_DIRECTORY | 0755);
+	T_CHECK(ram_ops.allocate(fs, d, 0, 0, 1) == -EISDIR);
+	T_CHECK(ram_ops.allocate(fs, f, 0, RAM_MAX_FILE, 1) == -EFBIG);
+	/* Allocate grows the size; the pages exist and read as zeros. */
+	T_CHECK(ram_ops.allocate(fs, f, 0, 100, 2 * RAM_PAGE) == 0);
+	st = st_of(f);
+	T_CHECK(st.size == 100 + 2 * RAM_PAGE);
+	T_CHECK(st.blocks == 3 * (RAM_PAGE / 512));
+	T_CHECK(ram_ops.read(fs, f, back, sizeof(back), 0) ==
+	    100 + 2 * RAM_PAGE);
+	for (i = 0; i < 100 + 2 * RAM_PAGE; i++)
+		T_CHECKF(back[i] == 0, "byte %u", i);
+	/* Keep-size past the end: pages, no size; a later growth reads 0. */
+	T_CHECK(ram_ops.allocate(fs, f, FS_ALLOC_KEEP_SIZE, 0,
+	    6 * RAM_PAGE) == 0);
+	st = st_of(f);
+	T_CHECK(st.size == 100 + 2 * RAM_PAGE);
+	T_CHECK(st.blocks == 6 * (RAM_PAGE / 512));
+	T_CHECK(ram_ops.truncate(fs, f, 6 * RAM_PAGE) == 0);
+	T_CHECK(st_of(f).blocks == 6 * (RAM_PAGE / 512));
+	T_CHECK(ram_ops.read(fs, f, back, sizeof(back), 0) == 6 * RAM_PAGE);
+	T_CHECK(back[6 * RAM_PAGE - 1] == 0);
+	/* Punch: the partial pages zeroed, the whole one freed. */
+	memset(data, 'x', sizeof(data));
+	T_CHECK(ram_ops.write(fs, f, data, sizeof(data), 0) ==
+	    sizeof(data));
+	T_CHECK(ram_ops.allocate(fs, f, FS_ALLOC_PUNCH_HOLE |
+	    FS_ALLOC_KEEP_SIZE, 1000, 2 * RAM_PAGE) == 0);
+	st = st_of(f);
+	T_CHECK(st.size == 6 * RAM_PAGE);
+	T_CHECK(st.blocks == 5 * (RAM_PAGE / 512));
+	T_CHECK(ram_ops.read(fs, f, back, 3 * RAM_PAGE, 0) == 3 * RAM_PAGE);
+	T_CHECK(back[999] == 'x' && back[1000] == 0);
+	T_CHECK(back[1000 + 2 * RAM_PAGE - 1] == 0);
+	T_CHECK(back[1000 + 2 * RAM_PAGE] == 'x');
+	/* Within one page: zeros, nothing freed. */
+	T_CHECK(ram_ops.allocate(fs, f, FS_ALLOC_PUNCH_HOLE |
+	    FS_ALLOC_KEEP_SIZE, 2 * RAM_PAGE + 2010, 10) == 0);
+	T_CHECK(st_of(f).blocks == 5 * (RAM_PAGE / 512));
+	T_CHECK(ram_ops.read(fs, f, back, 3 * RAM_PAGE, 0) == 3 * RAM_PAGE);
+	T_CHECK(back[2 * RAM_PAGE + 2009] == 'x' &&
+	    back[2 * RAM_PAGE + 2010] == 0 && back[2 * RAM_PAGE + 2019] == 0 &&
+	    back[2 * RAM_PAGE + 2020] == 'x');
+	/* Zero range: zeros, allocated again, the size grows. */
+	T_CHECK(ram_ops.allocate(fs, f, FS_ALLOC_ZERO_RANGE, 500,
+	    7 * RAM_PAGE) == 0);
+	st = st_of(f);
+	T_CHECK(st.size == 500 + 7 * RAM_PAGE);
+	T_CHECK(st.blocks == 8 * (RAM_PAGE / 512));
+	T_CHECK(ram_ops.read(fs, f, back, sizeof(back), 0) ==
+	    500 + 7 * RAM_PAGE);
+	T_CHECK(back[499] == 'x' && back[500] == 0 &&
+	    back[3 * RAM_PAGE - 1] == 0);
+	/* Out of quota: -ENOSPC, and the pages it took are given back. */
+	teardown();
+	T_CHECK(setup(16 * RAM_PAGE) == 0);
+	f = mk(root, "f", FS_MODE_FILE | 0644);
+	T_CHECK(ram_ops.write(fs, f, "a", 1, 2 * RAM_PAGE) == 1);
+	before = ta.used;
+	st = st_of(f);
+	T_CHECK(ram_ops.allocate(fs, f, 0, 0, 64 * RAM_PAGE) == -ENOSPC);
+	T_CHECK(ta.used == before);
+	T_CHECK(st_of(f).size == st.size && st_of(f).blocks == st.blocks);
+	T_CHECK(ram_ops.read(fs, f, back, 1, 2 * RAM_PAGE) == 1 &&
+	    back[0] == 'a');
+	/* Deep in the file: new tables as well, all given back. */
+	T_CHECK(ram_ops.allocate(fs, f, FS_ALLOC_KEEP_SIZE,
+	    (uint64_t)1 << 35, 64 * RAM_PAGE) == -ENOSPC);
+	T_CHECK(ta.used == before);
+	teardown();
+	T_CHECK(ta.used == 0);
+}
+
 int
 main(void)
 {
@@ -381,5 +466,7 @@ main(void)
 	T_RUN("fs-ram-010", "-ENOSPC changes nothing; freeing makes room",
 	    t_nospace);
 	T_RUN("fs-ram-011", "unknown node ids are refused", t_stale_ids);
+	T_RUN("fs-ram-012", "fallocate: allocate, keep-size, punch, zero "
+	    "range; -ENOSPC gives back what it took", t_allocate);
 	return t_done();
 }

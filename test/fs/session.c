@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -457,6 +459,297 @@ t_notify(void)
 	close(e2);
 }
 
+static int
+alloc(struct fs_session *s, int32_t f, uint32_t flags, uint64_t off,
+    uint64_t len)
+{
+	return fs_do_allocate(s, &(struct fs_allocate_args){ f, flags, off,
+	    len });
+}
+
+/* FS_ALLOCATE: everything is checked before the file system sees it. */
+static void
+t_allocate(void)
+{
+	struct fs_session *s = session("rw", "", QUOTA);
+	struct fs_session *ro = session("someone", "", QUOTA);
+	struct fs_session *na;
+	struct fs_server *plain;
+	struct fs_ops ops = ram_ops;
+	struct fs_status st;
+	int32_t d, f, rf, h;
+
+	T_CHECK(s && ro);
+	T_CHECK(fs_do_dir(s, &(struct fs_dir_args){ 0, 0, "/pub" }, &d) ==
+	    FS_OK);
+	T_CHECK(fs_do_file(s, &(struct fs_file_args){ d, FS_READ_WRITE, 1, 0,
+	    "alloc" }, &f) == FS_OK);
+	T_CHECK(fs_do_file(s, &(struct fs_file_args){ d, FS_READ_ONLY, 0, 0,
+	    "alloc" }, &rf) == FS_OK);
+	/* Handles: none, a directory, read-only, stale. */
+	T_CHECK(alloc(s, FS_HANDLE_INVALID, 0, 0, 1) == FS_INVALID_HANDLE);
+	T_CHECK(alloc(s, d, 0, 0, 1) == FS_INVALID_HANDLE);
+	T_CHECK(alloc(s, rf, 0, 0, 1) == FS_PERMISSION_DENIED);
+	T_CHECK(alloc(s, f ^ (1 << 7), 0, 0, 1) == FS_INVALID_HANDLE);
+	/* Arguments. */
+	T_CHECK(alloc(s, f, 0, 0, 0) == FS_INVALID_ARGUMENT);
+	T_CHECK(alloc(s, f, 0x4, 0, 1) == FS_INVALID_ARGUMENT);
+	T_CHECK(alloc(s, f, FS_ALLOC_PUNCH_HOLE | FS_ALLOC_ZERO_RANGE |
+	    FS_ALLOC_KEEP_SIZE, 0, 1) == FS_INVALID_ARGUMENT);
+	T_CHECK(alloc(s, f, FS_ALLOC_PUNCH_HOLE, 0, 1) == FS_UNSUPPORTED);
+	T_CHECK(alloc(s, f, 0, INT64_MAX, 2) == FS_SIZE_LIMIT_REACHED);
+	T_CHECK(alloc(s, f, 0, UINT64_MAX, 1) == FS_SIZE_LIMIT_REACHED);
+	T_CHECK(alloc(s, f, 0, 1, INT64_MAX) == FS_SIZE_LIMIT_REACHED);
+	/* The file system's own limit (ram: 512 GiB). */
+	T_CHECK(alloc(s, f, 0, RAM_MAX_FILE, 1) == FS_SIZE_LIMIT_REACHED);
+	T_CHECK(fs_do_status(s, f, &st) == FS_OK && st.size == 0);
+	/* Done: allocated, punched. */
+	T_CHECK(alloc(s, f, 0, 0, 8192) == FS_OK);
+	T_CHECK(fs_do_status(s, f, &st) == FS_OK && st.size == 8192 &&
+	    st.blocks == 16);
+	T_CHECK(alloc(s, f, FS_ALLOC_PUNCH_HOLE | FS_ALLOC_KEEP_SIZE, 0,
+	    4096) == FS_OK);
+	T_CHECK(fs_do_status(s, f, &st) == FS_OK && st.size == 8192 &&
+	    st.blocks == 8);
+	/* A read-only session: denied, even for a handle it could open. */
+	T_CHECK(fs_do_dir(ro, &(struct fs_dir_args){ 0, 0, "/pub" }, &h) ==
+	    FS_OK);
+	T_CHECK(fs_do_file(ro, &(struct fs_file_args){ h, FS_READ_ONLY, 0, 0,
+	    "alloc" }, &h) == FS_OK);
+	T_CHECK(alloc(ro, h, 0, 0, 1) == FS_PERMISSION_DENIED);
+	/* A server without the operation: unsupported. */
+	ops.allocate = NULL;
+	plain = fs_server_create(NULL, &ops, ram, root, &config);
+	T_CHECK(plain != NULL);
+	na = NULL;
+	T_CHECK(fs_session_new(plain, "rw", "", QUOTA, &na, (char[64]){ 0 },
+	    64) == ROOT_OK);
+	T_CHECK(fs_do_dir(na, &(struct fs_dir_args){ 0, 0, "/pub" }, &d) ==
+	    FS_OK);
+	T_CHECK(fs_do_file(na, &(struct fs_file_args){ d, FS_READ_WRITE, 0, 0,
+	    "alloc" }, &h) == FS_OK);
+	T_CHECK(alloc(na, h, 0, 0, 1) == FS_UNSUPPORTED);
+	T_CHECK(fs_do_unlink(na, &(struct fs_unlink_args){ d, "alloc" }) ==
+	    FS_OK);
+	fs_session_free(na);
+	free(plain);
+	drop(ro);
+	drop(s);
+}
+
+/* FS_LOOKUP, FS_CREATE and FS_PACKET_READDIR_PLUS: checked, one call. */
+static void
+t_by_handle(void)
+{
+	struct fs_session *s = session("rw", "", QUOTA);
+	struct fs_session *ro = session("someone", "", QUOTA);
+	struct fs_create_args ca;
+	struct fs_create_res res;
+	struct fs_dirent_plus dp[4];
+	struct fs_status st, st2;
+	struct fs_packet p;
+	int32_t d, f, h, rd;
+	unsigned i;
+
+	T_CHECK(s && ro);
+	T_CHECK(fs_do_dir(s, &(struct fs_dir_args){ 1, 0, "/byh" }, &d) ==
+	    FS_OK);
+	T_CHECK(fs_do_file(s, &(struct fs_file_args){ d, FS_READ_ONLY, 1, 0,
+	    "x" }, &f) == FS_OK);
+	/* Lookup: lstat by handle and name, or the specific error. */
+	T_CHECK(fs_do_lookup(s, &(struct fs_lookup_args){ d, "x" }, &st) ==
+	    FS_OK && (st.mode & FS_MODE_TYPE) == FS_MODE_FILE);
+	T_CHECK(fs_do_status(s, f, &st2) == FS_OK && st2.inode == st.inode);
+	T_CHECK(fs_do_lookup(s, &(struct fs_lookup_args){ d, "nope" }, &st) ==
+	    FS_LOOKUP_FAILED && st.inode == 0);
+	T_CHECK(fs_do_lookup(s, &(struct fs_lookup_args){ d, ".." }, &st) ==
+	    FS_INVALID_NAME);
+	T_CHECK(fs_do_lookup(s, &(struct fs_lookup_args){ f, "x" }, &st) ==
+	    FS_INVALID_HANDLE);
+	T_CHECK(fs_do_lookup(s, &(struct fs_lookup_args){ d ^ (1 << 7), "x" },
+	    &st) == FS_INVALID_HANDLE);
+	/* Create: made, owned, opened, both statuses in the reply. */
+	memset(&ca, 0, sizeof(ca));
+	ca.dir = d;
+	ca.type = FS_TYPE_FILE;
+	ca.mode = FS_READ_WRITE;
+	ca.perm = 0600;
+	ca.valid = FS_CONTROL_UID | FS_CONTROL_GID;
+	ca.uid = 1000;
+	ca.gid = 100;
+	strcpy(ca.name, "made");
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_OK);
+	T_CHECK(res.st.uid == 1000 && res.st.gid == 100 &&
+	    res.st.mode == (FS_MODE_FILE | 0600));
+	T_CHECK(fs_do_status(s, d, &st) == FS_OK && st.inode ==
+	    res.dir.inode && st.size == res.dir.size && st.size ==
+	    2 * sizeof(struct fs_dirent));
+	p = packet(s, res.handle, FS_PACKET_WRITE, 0, 2, 2, "hi");
+	T_CHECK(p.success && p.length == 2);
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_NODE_ALREADY_EXISTS &&
+	    res.handle == FS_HANDLE_INVALID);
+	ca.type = FS_TYPE_DIRECTORY;
+	strcpy(ca.name, "sub");
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_OK &&
+	    (res.st.mode & FS_MODE_TYPE) == FS_MODE_DIRECTORY);
+	T_CHECK(fs_do_file(s, &(struct fs_file_args){ res.handle,
+	    FS_READ_WRITE, 1, 0, "in-sub" }, &h) == FS_OK);
+	ca.type = 3;
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_INVALID_ARGUMENT);
+	ca.type = FS_TYPE_SYMLINK;
+	ca.valid = 0x8;
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_INVALID_ARGUMENT);
+	ca.valid = 0;
+	ca.mode = 9;
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_INVALID_ARGUMENT);
+	ca.mode = 0;
+	strcpy(ca.name, "a/b");
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_INVALID_NAME);
+	strcpy(ca.name, "ln");
+	T_CHECK(fs_do_create(s, &ca, &res) == FS_OK &&
+	    (res.st.mode & FS_MODE_TYPE) == FS_MODE_SYMLINK);
+	/* Read-only: refused before anything is made. */
+	T_CHECK(fs_do_dir(ro, &(struct fs_dir_args){ 0, 0, "/byh" }, &rd) ==
+	    FS_OK);
+	ca.dir = rd;
+	strcpy(ca.name, "ro");
+	T_CHECK(fs_do_create(ro, &ca, &res) == FS_PERMISSION_DENIED);
+	T_CHECK(fs_do_lookup(s, &(struct fs_lookup_args){ d, "ro" }, &st) ==
+	    FS_LOOKUP_FAILED);
+	/* Readdir plus: entries with statuses, as many as fit, 0 at the end. */
+	p = packet(s, d, FS_PACKET_READDIR_PLUS, 0, sizeof(dp), sizeof(dp),
+	    dp);
+	T_CHECK(p.success && p.length == 4 * sizeof(dp[0]));
+	for (i = 0; i < 4; i++) {
+		struct fs_lookup_args la = { d, "" };
+
+		memcpy(la.name, dp[i].e.name, sizeof(la.name));
+		T_CHECK(fs_do_lookup(s, &la, &st) == FS_OK &&
+		    st.inode == dp[i].st.inode && st.mode == dp[i].st.mode);
+	}
+	T_CHECK(strcmp(dp[0].e.name, "x") == 0 && dp[0].st.inode ==
+	    st2.inode);
+	T_CHECK(strcmp(dp[2].e.name, "sub") == 0 &&
+	    (dp[2].st.mode & FS_MODE_TYPE) == FS_MODE_DIRECTORY);
+	p = packet(s, d, FS_PACKET_READDIR_PLUS, 3, sizeof(dp), sizeof(dp),
+	    dp);
+	T_CHECK(p.success && p.length == sizeof(dp[0]) &&
+	    strcmp(dp[0].e.name, "ln") == 0);
+	p = packet(s, d, FS_PACKET_READDIR_PLUS, 4, sizeof(dp), sizeof(dp),
+	    dp);
+	T_CHECK(p.success && p.length == 0);
+	p = packet(s, d, FS_PACKET_READDIR_PLUS, 0, sizeof(dp[0]) - 1,
+	    sizeof(dp), dp);
+	T_CHECK(!p.success && p.length == FS_INVALID_ARGUMENT);
+	p = packet(s, f, FS_PACKET_READDIR_PLUS, 0, sizeof(dp), sizeof(dp),
+	    dp);
+	T_CHECK(!p.success && p.length == FS_INVALID_ARGUMENT);
+	p = packet(s, d, FS_PACKET_READDIR_PLUS, 0, sizeof(dp), sizeof(dp),
+	    NULL);
+	T_CHECK(!p.success);
+	/* Remove: unlink and the directory's status in one call. */
+	T_CHECK(fs_do_remove(s, &(struct fs_unlink_args){ d, "ln" }, &st) ==
+	    FS_OK && st.size == 3 * sizeof(struct fs_dirent));
+	T_CHECK(fs_do_status(s, d, &st2) == FS_OK && st2.size == st.size &&
+	    st2.mtime.sec == st.mtime.sec && st2.mtime.nsec == st.mtime.nsec);
+	T_CHECK(fs_do_remove(s, &(struct fs_unlink_args){ d, "ln" }, &st) ==
+	    FS_LOOKUP_FAILED && st.inode == 0);
+	T_CHECK(fs_do_remove(ro, &(struct fs_unlink_args){ rd, "x" }, &st) ==
+	    FS_PERMISSION_DENIED);
+	T_CHECK(fs_do_remove(s, &(struct fs_unlink_args){ f, "x" }, &st) ==
+	    FS_INVALID_HANDLE);
+	drop(ro);
+	drop(s);
+}
+
+/* FS_CLOSE_MANY: all or nothing, each handle once. */
+static void
+t_close_many(void)
+{
+	struct fs_session *s = session("rw", "", QUOTA);
+	struct fs_close_many_args a;
+	struct fs_status st;
+	int32_t d, f, g;
+
+	T_CHECK(s != NULL);
+	T_CHECK(fs_do_dir(s, &(struct fs_dir_args){ 0, 0, "/pub" }, &d) ==
+	    FS_OK);
+	T_CHECK(fs_do_file(s, &(struct fs_file_args){ d, FS_READ_ONLY, 1, 0,
+	    "cm" }, &f) == FS_OK);
+	T_CHECK(fs_do_file(s, &(struct fs_file_args){ d, FS_READ_ONLY, 0, 0,
+	    "cm" }, &g) == FS_OK);
+	memset(&a, 0, sizeof(a));
+	T_CHECK(fs_do_close_many(s, &a) == FS_INVALID_ARGUMENT);
+	a.count = FS_CLOSE_MANY_MAX + 1;
+	T_CHECK(fs_do_close_many(s, &a) == FS_INVALID_ARGUMENT);
+	a.count = 3;
+	a.handle[0] = f;
+	a.handle[1] = g;
+	a.handle[2] = f;
+	T_CHECK(fs_do_close_many(s, &a) == FS_INVALID_ARGUMENT);
+	a.handle[2] = g ^ (1 << 7);
+	T_CHECK(fs_do_close_many(s, &a) == FS_INVALID_HANDLE);
+	/* Nothing was closed by the refusals. */
+	T_CHECK(fs_do_status(s, f, &st) == FS_OK &&
+	    fs_do_status(s, g, &st) == FS_OK);
+	a.handle[2] = d;
+	T_CHECK(fs_do_close_many(s, &a) == FS_OK);
+	T_CHECK(fs_do_status(s, f, &st) == FS_INVALID_HANDLE &&
+	    fs_do_status(s, g, &st) == FS_INVALID_HANDLE &&
+	    fs_do_status(s, d, &st) == FS_INVALID_HANDLE);
+	T_CHECK(s->handles.used == 0);
+	drop(s);
+}
+
+/* FS_WATCH: every other session's change signals; one's own never. */
+static void
+t_watch(void)
+{
+	struct fs_session *a = session("rw", "", QUOTA);
+	struct fs_session *b = session("rw", "", QUOTA);
+	struct fs_control_args c;
+	int32_t da, db, fb, fa;
+	int e = eventfd(0, EFD_CLOEXEC);
+
+	T_CHECK(a && b && e >= 0);
+	T_CHECK(fs_do_watch(a, dup(e)) == FS_OK);
+	T_CHECK(fs_do_dir(a, &(struct fs_dir_args){ 1, 0, "/w" }, &da) ==
+	    FS_OK);
+	T_CHECK(fs_do_file(a, &(struct fs_file_args){ da, FS_READ_WRITE, 1, 0,
+	    "mine" }, &fa) == FS_OK);
+	(void)packet(a, fa, FS_PACKET_WRITE, 0, 1, 1, "a");
+	T_CHECK(pending(e) == 0);
+	/* b's changes, each on its own. */
+	T_CHECK(fs_do_dir(b, &(struct fs_dir_args){ 0, 0, "/w" }, &db) ==
+	    FS_OK);
+	T_CHECK(pending(e) == 0);
+	T_CHECK(fs_do_file(b, &(struct fs_file_args){ db, FS_READ_WRITE, 1, 0,
+	    "theirs" }, &fb) == FS_OK);
+	T_CHECK(pending(e) == 1);
+	(void)packet(b, fb, FS_PACKET_WRITE, 0, 1, 1, "b");
+	T_CHECK(pending(e) == 1);
+	T_CHECK(fs_do_truncate(b, &(struct fs_truncate_args){ fb, 0, 0 }) ==
+	    FS_OK && pending(e) == 1);
+	memset(&c, 0, sizeof(c));
+	c.handle = fb;
+	c.valid = FS_CONTROL_MODE;
+	c.mode = 0600;
+	T_CHECK(fs_do_control(b, &c) == FS_OK && pending(e) == 1);
+	T_CHECK(fs_do_move(b, &(struct fs_move_args){ db, db, "theirs",
+	    "moved" }) == FS_OK && pending(e) == 1);
+	T_CHECK(fs_do_unlink(b, &(struct fs_unlink_args){ db, "moved" }) ==
+	    FS_OK && pending(e) == 1);
+	/* Reading changes nothing; a stopped watch hears nothing. */
+	(void)packet(b, fb, FS_PACKET_READ, 0, 1, 1, (char[1]){ 0 });
+	T_CHECK(pending(e) == 0);
+	T_CHECK(fs_do_watch(a, -1) == FS_OK);
+	T_CHECK(fs_do_unlink(b, &(struct fs_unlink_args){ db, "mine" }) ==
+	    FS_OK && pending(e) == 0);
+	drop(a);
+	drop(b);
+	close(e);
+}
+
 int
 main(void)
 {
@@ -480,6 +773,14 @@ main(void)
 	    "status", t_packets);
 	T_RUN("fs-session-008", "change notification on close and move",
 	    t_notify);
+	T_RUN("fs-session-009", "FS_ALLOCATE: handle, write right, flags and "
+	    "sizes checked before the file system", t_allocate);
+	T_RUN("fs-session-010", "FS_LOOKUP, FS_CREATE, FS_REMOVE, READDIR_PLUS: "
+	    "checked, one call each", t_by_handle);
+	T_RUN("fs-session-011", "FS_WATCH: other sessions' changes signal, "
+	    "one's own do not", t_watch);
+	T_RUN("fs-session-012", "FS_CLOSE_MANY: all or nothing, each handle "
+	    "once", t_close_many);
 	teardown();
 	return t_done();
 }

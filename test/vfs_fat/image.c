@@ -662,6 +662,79 @@ t_orphan(void)
 	    fsck_out);
 }
 
+/*
+ * fallocate as vfat has it: growing fills zeros, keep-size preallocates
+ * clusters that writes then use and the last close gives back; no holes.
+ */
+static void
+t_allocate(void)
+{
+	char fsck_out[2048];
+	struct fs_status st;
+	struct img m;
+	uint64_t a, e;
+	long long before;
+	uint32_t cs;
+
+	NEED_TOOLS();
+	T_CHECK(sh("cd %s && rm -f a.img && mkfs.fat -C -F 16 -s 1 a.img 4096 "
+	    ">/dev/null", tmp) == 0);
+	T_CHECKF(img_open(&m, "a.img", true) == 0, "%s", err);
+	cs = fat_bpb(m.fs)->cluster_size;
+	before = fat_free_clusters(m.fs);
+	T_CHECK(put(&m, "/a.txt", big, 1000) == 0);
+	T_CHECK(put(&m, "/empty.txt", "", 0) == 0);
+	T_CHECK(walk(&m, "/a.txt", &a) == 0 && walk(&m, "/empty.txt", &e) == 0);
+	fat_ops.open(m.fs, a);
+	fat_ops.open(m.fs, e);
+	/* No holes, no unwritten zeros; nothing to do within the size. */
+	T_CHECK(fat_ops.allocate(m.fs, a, FS_ALLOC_PUNCH_HOLE |
+	    FS_ALLOC_KEEP_SIZE, 0, 10) == -EOPNOTSUPP);
+	T_CHECK(fat_ops.allocate(m.fs, a, FS_ALLOC_ZERO_RANGE, 0, 10) ==
+	    -EOPNOTSUPP);
+	T_CHECK(fat_ops.allocate(m.fs, a, 0, 0, 1000) == 0);
+	T_CHECK(fat_ops.allocate(m.fs, a, 0, 0, 5000000000ull) == -EFBIG);
+	/* Keep-size: clusters counted, the size stays. */
+	T_CHECK(fat_ops.allocate(m.fs, a, FS_ALLOC_KEEP_SIZE, 0,
+	    20 * cs) == 0);
+	T_CHECK(fat_ops.stat(m.fs, a, &st) == 0 && st.size == 1000 &&
+	    st.blocks == 20 * (cs / 512));
+	T_CHECK(fat_free_clusters(m.fs) == before - 20);
+	T_CHECK(fat_ops.allocate(m.fs, e, FS_ALLOC_KEEP_SIZE, 100, 5) == 0);
+	T_CHECK(fat_ops.stat(m.fs, e, &st) == 0 && st.size == 0 &&
+	    st.blocks == cs / 512);
+	/* Writes use the preallocation; the gap reads as zeros. */
+	T_CHECK(fat_ops.write(m.fs, a, big, 100, 5 * cs) == 100);
+	T_CHECK(fat_free_clusters(m.fs) == before - 21);
+	T_CHECK(fat_ops.read(m.fs, a, back, sizeof(back), 0) == 5 * cs + 100);
+	T_CHECK(memcmp(back, big, 1000) == 0 && back[1000] == 0 &&
+	    back[5 * cs - 1] == 0 && memcmp(back + 5 * cs, big, 100) == 0);
+	T_CHECK(fat_ops.stat(m.fs, a, &st) == 0 &&
+	    st.blocks == 20 * (cs / 512));
+	/* Growing: like a truncate, zeros. */
+	T_CHECK(fat_ops.allocate(m.fs, a, 0, 10 * cs, 10) == 0);
+	T_CHECK(fat_ops.stat(m.fs, a, &st) == 0 && st.size == 10 * cs + 10);
+	T_CHECK(fat_ops.read(m.fs, a, back, 10, 10 * cs) == 10 &&
+	    back[0] == 0 && back[9] == 0);
+	/* The last close gives the rest back; fsck.fat finds nothing. */
+	fat_ops.close(m.fs, a);
+	fat_ops.close(m.fs, e);
+	T_CHECK(fat_ops.stat(m.fs, a, &st) == 0 &&
+	    st.blocks == 11 * (cs / 512));
+	T_CHECK(fat_ops.stat(m.fs, e, &st) == 0 && st.blocks == 0);
+	T_CHECK(fat_free_clusters(m.fs) == before - 11);
+	/* A preallocation on a file removed while open goes with it. */
+	fat_ops.open(m.fs, a);
+	T_CHECK(fat_ops.allocate(m.fs, a, FS_ALLOC_KEEP_SIZE, 0, 30 * cs) == 0);
+	T_CHECK(rm(&m, "/a.txt") == 0);
+	fat_ops.close(m.fs, a);
+	T_CHECK(rm(&m, "/empty.txt") == 0);
+	T_CHECK(fat_free_clusters(m.fs) == before);
+	T_CHECK(img_close(&m) == 0);
+	T_CHECKF(fsck("a.img", fsck_out, sizeof(fsck_out)) == 0, "%s",
+	    fsck_out);
+}
+
 /* Poke 4 bytes (little endian v, n bytes) into an image at off. */
 static int
 poke(const char *img, uint64_t off, uint32_t v, unsigned n)
@@ -795,6 +868,8 @@ main(void)
 	T_RUN("vfs-fat-108", "chains that loop or leave the volume, a "
 	    "directory loop, an entry outside the volume: -EIO naming it",
 	    t_damage);
+	T_RUN("vfs-fat-109", "fallocate: keep-size preallocates until the "
+	    "last close, growing zero-fills, no holes", t_allocate);
 	sh("rm -rf %s", tmp);
 	return t_done();
 }

@@ -33,7 +33,11 @@
  * FS_LINK makes a hard link; the statuses from FS_NOT_EMPTY on tell POSIX
  * errors apart; a READ at the end of a file succeeds with length 0 (14.02
  * reported it as a failure, so EOF and errors looked alike); a failed
- * packet carries its enum fs_error in `length` (14.02: 0).
+ * packet carries its enum fs_error in `length` (14.02: 0); FS_ALLOCATE
+ * allocates, punches or zeroes ranges of a file (fallocate(2)); FS_LOOKUP,
+ * FS_CREATE, FS_REMOVE, FS_CLOSE_MANY, FS_PACKET_READDIR_PLUS and FS_WATCH
+ * let a client such as the FUSE export work by directory handle with one
+ * RPC per operation and cache what it learnt.
  */
 #ifndef CAIRN_SESSION_FILE_SYSTEM_H
 #define CAIRN_SESSION_FILE_SYSTEM_H
@@ -102,6 +106,17 @@ enum fs_op {
 			 * FS_NO_SPACE beyond FS_MAX_SIGNALS per session */
 	FS_SYNC,	/* write back the server's caches */
 	FS_LINK,	/* args: fs_link_args (hard link; beyond 14.02) */
+	FS_ALLOCATE,	/* args: fs_allocate_args (fallocate(2); beyond
+			 * 14.02) */
+	FS_LOOKUP,	/* args: fs_lookup_args; reply: fs_status (beyond
+			 * 14.02) */
+	FS_CREATE,	/* args: fs_create_args; reply: fs_create_res
+			 * (beyond 14.02) */
+	FS_WATCH,	/* fd: signal cap (none: stop watching; beyond
+			 * 14.02) */
+	FS_REMOVE,	/* args: fs_unlink_args; reply: fs_status (beyond
+			 * 14.02) */
+	FS_CLOSE_MANY,	/* args: fs_close_many_args (beyond 14.02) */
 	FS_N_OPS
 };
 
@@ -244,11 +259,141 @@ struct fs_link_args {
 	char name[FS_MAX_NAME_LEN];
 };
 
+/*
+ * FS_ALLOCATE: fallocate(2) on [offset, offset + length) of the file
+ * behind handle `file`, which must be open for writing (FS_WRITE_ONLY or
+ * FS_READ_WRITE) in a writeable session. flags:
+ *
+ *   0                  allocate: afterwards writes into the range find
+ *                      room (no FS_NO_SPACE); the bytes read as before
+ *                      (holes and the part past the end as zeros); the
+ *                      file grows to offset + length if it was shorter
+ *   FS_ALLOC_KEEP_SIZE allocate without changing the size (room past the
+ *                      end is reserved for later writes; a file system
+ *                      may give it back when the last handle on the file
+ *                      closes, as Linux's vfat does)
+ *   FS_ALLOC_PUNCH_HOLE | FS_ALLOC_KEEP_SIZE
+ *                      punch a hole: the range reads as zeros and whole
+ *                      blocks in it are freed; the size never changes
+ *                      (punch without KEEP_SIZE: FS_UNSUPPORTED, as Linux)
+ *   FS_ALLOC_ZERO_RANGE [| FS_ALLOC_KEEP_SIZE]
+ *                      the range reads as zeros and stays allocated; the
+ *                      file grows as with 0 unless KEEP_SIZE (optional)
+ *
+ * Statuses, checked by the framework before the file system sees the
+ * request: FS_INVALID_HANDLE (not an open file handle of this session),
+ * FS_PERMISSION_DENIED (read-only session, or a handle not open for
+ * writing; also a read-only file system, Linux's EROFS/EPERM),
+ * FS_INVALID_ARGUMENT (length 0, unknown flags, PUNCH_HOLE with
+ * ZERO_RANGE), FS_UNSUPPORTED (PUNCH_HOLE without KEEP_SIZE; a server or a
+ * file system that cannot do what was asked: Linux's EOPNOTSUPP),
+ * FS_SIZE_LIMIT_REACHED (offset + length past 2^63 - 1 or the file
+ * system's largest file), FS_NO_SPACE (the device or the quota is full;
+ * nothing was allocated then where the file system can undo it).
+ */
+#define FS_ALLOC_KEEP_SIZE	0x01u
+#define FS_ALLOC_PUNCH_HOLE	0x02u
+#define FS_ALLOC_ZERO_RANGE	0x10u
+#define FS_ALLOC_ALL		0x13u
+
+struct fs_allocate_args {
+	int32_t file;
+	uint32_t flags;		/* FS_ALLOC_* */
+	uint64_t offset;
+	uint64_t length;
+};
+
+/*
+ * FS_LOOKUP: the status of node `name` in directory handle `dir` (a
+ * symlink's own, never its target's): lstat(2) in one RPC, where FS_NODE,
+ * FS_STATUS and FS_CLOSE take three. FS_INVALID_HANDLE (not a directory
+ * handle of this session), FS_INVALID_NAME, FS_NAME_TOO_LONG,
+ * FS_LOOKUP_FAILED (no such entry).
+ */
+struct fs_lookup_args {
+	int32_t dir;
+	char name[FS_MAX_NAME_LEN];
+};
+
+/*
+ * FS_CREATE: make node `name` (which must not exist) of `type` (enum
+ * fs_node_type) in directory handle `dir` with permissions perm (0: 0644
+ * for files, 0755 for directories, 0777 for symlinks), give it the owner
+ * `valid` names (FS_CONTROL_UID, FS_CONTROL_GID; the server needs
+ * FS_CONTROL for that, else FS_UNSUPPORTED before anything is made), and
+ * open it: a file with `mode` (enum fs_mode), a directory read-only, an
+ * empty symlink for its target (a WRITE sets it). The reply has the
+ * handle, the new node's status and its directory's: FS_FILE, FS_CONTROL
+ * and two FS_STATUS in one RPC. Statuses as FS_FILE's with create set; a
+ * read-only session gets FS_PERMISSION_DENIED; FS_INVALID_ARGUMENT for an
+ * unknown type, mode or valid bit.
+ */
+struct fs_create_args {
+	int32_t dir;
+	uint32_t type;		/* enum fs_node_type */
+	uint32_t mode;		/* enum fs_mode (files) */
+	uint32_t perm;
+	uint32_t valid;		/* FS_CONTROL_UID | FS_CONTROL_GID */
+	uint32_t uid;
+	uint32_t gid;
+	char name[FS_MAX_NAME_LEN];
+};
+
+struct fs_create_res {
+	int32_t handle;
+	uint32_t pad;
+	struct fs_status st;	/* the new node's */
+	struct fs_status dir;	/* the directory's, after the creation */
+};
+
+/*
+ * FS_REMOVE: FS_UNLINK, answered with the directory's status after the
+ * removal (what a client that caches it needs next), same statuses.
+ */
+
+/*
+ * FS_CLOSE_MANY: FS_CLOSE for `count` handles (1 .. FS_CLOSE_MANY_MAX) in
+ * one RPC. All of them must be open handles of the session, each named
+ * once, else nothing is closed: FS_INVALID_ARGUMENT (count, or a handle
+ * twice) or FS_INVALID_HANDLE.
+ */
+#define FS_CLOSE_MANY_MAX	64
+
+struct fs_close_many_args {
+	uint32_t count;
+	int32_t handle[FS_CLOSE_MANY_MAX];
+};
+
+/*
+ * FS_WATCH: the signal (an eventfd, as for FS_SIGH) is submitted whenever
+ * another session of the server changes anything in the tree: a node made,
+ * removed, moved, linked, written, truncated, allocated or given new
+ * attributes. It says that, not what: a client that caches names and
+ * statuses (the FUSE export) drops them all. The session's own changes do
+ * not signal it. One watch per session; a new one replaces the old, no
+ * descriptor stops it.
+ */
+
 /* --- the packet stream --- */
 
 enum fs_packet_op {
 	FS_PACKET_READ = 0,
 	FS_PACKET_WRITE = 1,
+	FS_PACKET_READDIR_PLUS = 2,	/* beyond 14.02, see below */
+};
+
+/*
+ * FS_PACKET_READDIR_PLUS on a directory handle: `position` is the index
+ * of the first entry (not a byte offset); the server fills the payload
+ * with as many whole struct fs_dirent_plus as `length` holds (at least
+ * one must fit, else the packet fails with FS_INVALID_ARGUMENT), each an
+ * entry with the status of its node (lstat), and acknowledges the bytes
+ * filled: 0 past the last entry. One packet does what a READ per entry
+ * and an FS_LOOKUP per entry would (the FUSE export's readdirplus).
+ */
+struct fs_dirent_plus {
+	struct fs_status st;
+	struct fs_dirent e;
 };
 
 /* Lives in struct pkt_desc.data: use fs_packet_get/fs_packet_set. */
