@@ -20,12 +20,12 @@ fail(struct cairn_env *env, const struct xml_node *n, const char *p,
 	struct xml_error err;
 
 	xml_error_at(n, p, &err, fmt, (int)alen, a, (int)blen, b);
-	cairn_error(env, "config:%u:%u: %s", err.line, err.col, err.msg);
-	return -EINVAL;
+	return vmm_config_report(env, &err);
 }
 
-static int
-report(struct cairn_env *env, const struct xml_error *err)
+/* Log a config error with its position; -EINVAL for the caller. */
+int
+vmm_config_report(struct cairn_env *env, const struct xml_error *err)
 {
 	cairn_error(env, "config:%u:%u: %s", err->line, err->col, err->msg);
 	return -EINVAL;
@@ -60,7 +60,7 @@ module_attr(struct cairn_env *env, const struct xml_node *n, const char *name,
 		    name, strlen(name));
 	}
 	if (r < 0)
-		return report(env, &err);
+		return vmm_config_report(env, &err);
 	if (dst[0] == '\0' || strchr(dst, '/') != NULL) {
 		(void)xml_node_attr(n, name, &a);
 		return fail(env, n, a.value, "attribute '%.*s'=\"%.*s\" is not "
@@ -142,7 +142,7 @@ vmm_config_read(struct cairn_env *env, struct vmm_config *cfg)
 		}
 		cfg->vcpus = (unsigned)v;
 	} else if (r != -ENOENT) {
-		r = report(env, &err);
+		r = vmm_config_report(env, &err);
 		goto out;
 	}
 	r = xml_attr_get_size(&n, "ram", &cfg->ram, &err);
@@ -154,7 +154,7 @@ vmm_config_read(struct cairn_env *env, struct vmm_config *cfg)
 		goto out;
 	}
 	if (r < 0 && r != -ENOENT) {
-		r = report(env, &err);
+		r = vmm_config_report(env, &err);
 		goto out;
 	}
 	if (r == 0)
@@ -162,7 +162,7 @@ vmm_config_read(struct cairn_env *env, struct vmm_config *cfg)
 		    "");
 	r = xml_attr_get_bool(&n, "verbose", &cfg->verbose, &err);
 	if (r < 0 && r != -ENOENT) {
-		r = report(env, &err);
+		r = vmm_config_report(env, &err);
 		goto out;
 	}
 	r = 0;

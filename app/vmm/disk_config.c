@@ -33,15 +33,7 @@ refuse(struct cairn_env *env, const struct xml_node *n, const char *name,
 		    "'%s'=\"%.*s\" %s", name,
 		    (int)(a.value_len > 60 ? 60 : a.value_len), a.value, why);
 	}
-	cairn_error(env, "config:%u:%u: %s", err.line, err.col, err.msg);
-	return -EINVAL;
-}
-
-static int
-report(struct cairn_env *env, const struct xml_error *err)
-{
-	cairn_error(env, "config:%u:%u: %s", err->line, err->col, err->msg);
-	return -EINVAL;
+	return vmm_config_report(env, &err);
 }
 
 static int
@@ -60,7 +52,7 @@ check_names(struct cairn_env *env, const struct xml_node *n)
 		if (*k == NULL) {
 			xml_error_at(n, a.name, &err, "<disk>: unknown "
 			    "attribute '%.*s'", (int)a.name_len, a.name);
-			return report(env, &err);
+			return vmm_config_report(env, &err);
 		}
 	}
 	return 0;
@@ -82,7 +74,7 @@ str_attr(struct cairn_env *env, const struct xml_node *n, const char *name,
 		return refuse(env, n, name, msg);
 	}
 	if (r < 0 && r != -ENOENT)
-		return report(env, &err);
+		return vmm_config_report(env, &err);
 	return 0;
 }
 
@@ -114,10 +106,10 @@ disk_config_read(struct cairn_env *env, const struct xml_node *n,
 		    "vdi)");
 	r = xml_attr_get_bool(n, "writeable", &d->writeable, &err);
 	if (r < 0 && r != -ENOENT)
-		return report(env, &err);
+		return vmm_config_report(env, &err);
 	r = xml_attr_get_size(n, "tx_buf_size", &d->tx_buf_size, &err);
 	if (r < 0 && r != -ENOENT)
-		return report(env, &err);
+		return vmm_config_report(env, &err);
 	if (r == 0 && d->type != DISK_BLOCK)
 		return refuse(env, n, "tx_buf_size", "applies to type "
 		    "\"block\" only");

@@ -178,6 +178,7 @@ struct vm {
 };
 
 /* config.c */
+int vmm_config_report(struct cairn_env *env, const struct xml_error *err);
 int vmm_config_read(struct cairn_env *env, struct vmm_config *cfg)
     __attribute__((warn_unused_result));
 
