@@ -159,6 +159,11 @@ test_bad_requests(struct main *mn, const struct xml_node *n,
 		{ .what = "write to a read-only device", .op = BLOCK_OP_WRITE,
 		    .cnt = 1, .size = 1, .want = BLOCK_PKT_READONLY,
 		    .skip = in->writeable != 0 },
+		/* The limit is checked before the payload window. */
+		{ .what = "request above max_blocks", .op = BLOCK_OP_READ,
+		    .cnt = in->max_blocks + 1, .size = in->max_blocks + 1,
+		    .want = BLOCK_PKT_LARGE,
+		    .skip = in->max_blocks == 0 || in->max_blocks >= end },
 	};
 	enum { N = sizeof(cases) / sizeof(cases[0]) };
 	struct block_job room, j[N];

@@ -9,6 +9,10 @@
  * come from the request index alone (sequential) or from a generator
  * seeded with the test's seed (random), so a verify pass with the same
  * parameters visits the blocks a write pass wrote.
+ *
+ * A test's request larger than the session's max_blocks goes out as
+ * several jobs of at most max_blocks each, one after the other from the
+ * same pipeline; the test still counts it as one request.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,10 +33,11 @@ struct pass {
 	struct slot *slots;
 	unsigned *free;		/* stack of free slot indices */
 	unsigned nfree;
-	uint64_t issued;
+	uint64_t issued;	/* test requests fully submitted */
 	uint64_t rng;
-	uint64_t held_nr;	/* position drawn, request not yet issued */
-	bool held;
+	uint64_t job_blocks;	/* most blocks per job (max_blocks) */
+	uint64_t cur_nr;	/* the request underway: next block ... */
+	uint64_t cur_left;	/* ... and blocks not yet submitted */
 	bool stop;		/* a submission failed hard */
 };
 
@@ -109,22 +114,24 @@ refill(struct pass *p)
 	unsigned idx;
 	int r;
 
-	while (!p->stop && p->issued < l->count && p->nfree > 0) {
+	while (!p->stop && p->nfree > 0) {
+		if (p->cur_left == 0) {
+			if (p->issued >= l->count)
+				break;
+			p->cur_nr = position(p);
+			p->cur_left = l->req_blocks;
+			if (p->cur_nr + p->cur_left > l->start + l->blocks)
+				p->cur_left = l->start + l->blocks - p->cur_nr;
+		}
 		idx = p->free[p->nfree - 1];
 		j = &p->slots[idx].job;
-		nr = p->held ? p->held_nr : position(p);
-		p->held = false;
-		cnt = l->req_blocks;
-		if (nr + cnt > l->start + l->blocks)
-			cnt = l->start + l->blocks - nr;
+		nr = p->cur_nr;
+		cnt = p->cur_left < p->job_blocks ? p->cur_left : p->job_blocks;
 		block_job_init(j, l->op, nr, cnt, done, &p->slots[idx]);
 		r = block_job_alloc(c, j);
-		if (r == -EAGAIN && block_client_in_flight(c) > 0) {
-			/* Keep the position: the next completion retries. */
-			p->held = true;
-			p->held_nr = nr;
+		/* Keep the position: the next completion retries. */
+		if (r == -EAGAIN && block_client_in_flight(c) > 0)
 			break;
-		}
 		if (r == 0 && l->op == BLOCK_OP_WRITE && l->pattern)
 			for (i = 0; i < cnt; i++)
 				pattern_fill((uint8_t *)j->payload + i * bs, bs,
@@ -139,7 +146,10 @@ refill(struct pass *p)
 			break;
 		}
 		p->nfree--;
-		p->issued++;
+		p->cur_nr += cnt;
+		p->cur_left -= cnt;
+		if (p->cur_left == 0)
+			p->issued++;
 	}
 }
 
@@ -156,8 +166,11 @@ load_run(struct main *mn, struct load *l)
 	l->why[0] = '\0';
 	if (l->depth == 0 || l->depth > TESTER_MAX_DEPTH)
 		l->depth = TESTER_MAX_DEPTH;
+	p.job_blocks = l->req_blocks;
+	if (mn->info->max_blocks != 0 && p.job_blocks > mn->info->max_blocks)
+		p.job_blocks = mn->info->max_blocks;
 	if (l->req_blocks == 0 || l->blocks < l->req_blocks ||
-	    l->req_blocks * mn->info->block_size >
+	    p.job_blocks * mn->info->block_size >
 	    block_client_bulk_size(mn->blk)) {
 		snprintf(l->why, sizeof(l->why), "request size does not fit "
 		    "the region or the %llu-byte buffer (raise tx_buf_size)",

@@ -4,10 +4,12 @@
  * SPDX-License-Identifier: MIT
  *
  * Usage: bench-block-peer FILE seqread|seqwrite|randread SIZE DEPTH COUNT
+ *            [direct]
  *
  * seqread/seqwrite: requests of SIZE bytes from offset 0 up to the end of
  * the file (COUNT ignored); randread: COUNT reads of SIZE bytes at random
- * SIZE-aligned offsets. DEPTH requests in flight, each completion refilled
+ * SIZE-aligned offsets. With `direct` the file is opened with O_DIRECT, as
+ * file_blk opens it by default (direct="yes"). DEPTH requests in flight, each completion refilled
  * at once and submitted in one io_uring_submit per batch of completions —
  * the same ring set-up (default flags, DEPTH entries, eventfd-free waiting
  * aside) as file_blk's.
@@ -65,9 +67,9 @@ main(int argc, char **argv)
 	double t0, us;
 	int fd, mode, r;
 
-	if (argc != 6) {
+	if (argc != 6 && (argc != 7 || strcmp(argv[6], "direct") != 0)) {
 		fprintf(stderr, "usage: bench-block-peer FILE "
-		    "seqread|seqwrite|randread SIZE DEPTH COUNT\n");
+		    "seqread|seqwrite|randread SIZE DEPTH COUNT [direct]\n");
 		return 2;
 	}
 	mode = strcmp(argv[2], "seqread") == 0 ? 0 :
@@ -76,7 +78,8 @@ main(int argc, char **argv)
 	size = parse(argv[3]);
 	depth = parse(argv[4]);
 	count = parse(argv[5]);
-	fd = open(argv[1], mode == 1 ? O_RDWR : O_RDONLY);
+	fd = open(argv[1], (mode == 1 ? O_RDWR : O_RDONLY) |
+	    (argc == 7 ? O_DIRECT : 0));
 	if (mode < 0 || size == 0 || depth == 0 || depth > 4096 || fd < 0 ||
 	    fstat(fd, &st) < 0 || (unsigned long long)st.st_size < size) {
 		fprintf(stderr, "bench-block-peer: bad arguments or file\n");

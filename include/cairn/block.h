@@ -87,6 +87,9 @@ struct block_request {
 	void *payload;		/* READ/WRITE: `bytes` in the shared buffer
 				 * (fill it for READ); SYNC: NULL */
 	size_t bytes;		/* block_count * block_size */
+	uint64_t offset;	/* READ/WRITE: payload's offset in the
+				 * session's bulk buffer (for forwarding,
+				 * see block_session_bulk_fd()) */
 	struct block_session *session;
 	void *session_ctx;	/* the driver's context from open() */
 	void *priv;		/* the driver's */
@@ -162,5 +165,14 @@ const char *block_session_label(const struct block_session *s);
 /* The geometry of a session. */
 const struct block_geometry *block_session_geometry(
     const struct block_session *s);
+
+/*
+ * The session's bulk buffer (a sealed memfd, owned by the framework: dup
+ * it to keep it), or -1 while the client has not supplied it yet (a
+ * session opened with bulk="client"). Available from open() on. A server
+ * that only moves requests on (part_blk) hands it to its backend with
+ * block_client_open_bulk() and forwards each request's offset unchanged.
+ */
+int block_session_bulk_fd(const struct block_session *s);
 
 #endif

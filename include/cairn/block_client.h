@@ -72,6 +72,31 @@ int block_client_open(struct cairn_env *env, const char *label,
     size_t detail_cap) __attribute__((warn_unused_result));
 
 /*
+ * Open a Block session whose bulk buffer is bulk_fd (a sealed memfd; the
+ * caller keeps its fd, the server gets a duplicate): the server allocates
+ * only the rings (session argument bulk="client", donation
+ * BLOCK_SESSION_QUOTA(BLOCK_RINGS_BUF)). For a server that passes its own
+ * client's buffer on (see block_session_bulk_fd()): such a session takes
+ * jobs with block_job_forward() only; block_job_alloc() refuses with
+ * -EPERM. Returns as block_client_open(), or -EPROTO when the server
+ * refused the buffer.
+ */
+int block_client_open_bulk(struct cairn_env *env, const char *label,
+    int bulk_fd, struct block_client **c, char *detail, size_t detail_cap)
+    __attribute__((warn_unused_result));
+
+/*
+ * Lend a session of block_client_open_bulk() another buffer (bulk_fd), or
+ * withdraw the current one (bulk_fd -1: the server unmaps it; no job can
+ * be submitted until the next one), while no job is in flight. A server
+ * keeps such a session for the next client rather than closing it.
+ * Returns 0, -EBUSY (jobs in flight), -EINVAL (not such a session),
+ * -EPROTO (the server refused), -EPIPE, or the errno of mapping it.
+ */
+int block_client_rebind_bulk(struct block_client *c, int bulk_fd)
+    __attribute__((warn_unused_result));
+
+/*
  * Close the session. Jobs still in flight are forgotten (their done() is
  * not called); the caller must not use their payloads any more. May be
  * called from a done() callback (c is freed once that returned), but not
@@ -88,7 +113,8 @@ unsigned block_client_max_jobs(const struct block_client *c);
 /* Jobs submitted and not yet completed. */
 unsigned block_client_in_flight(const struct block_client *c);
 
-/* Size of the bulk buffer: no job's payload can be larger. */
+/* Size of the bulk buffer: no job's payload can be larger (0 while a
+ * lent buffer is withdrawn, see block_client_rebind_bulk()). */
 uint64_t block_client_bulk_size(const struct block_client *c);
 
 /*
@@ -108,7 +134,8 @@ void block_job_init(struct block_job *j, uint32_t op, uint64_t block_number,
  * Give j payload room for block_count blocks (SYNC needs none: returns 0
  * without allocating). Returns 0, -EAGAIN (no room now: wait for
  * completions), -EINVAL (count 0, or larger than the bulk buffer), -EBUSY
- * (already allocated or in flight).
+ * (already allocated or in flight), -EPERM (a session of
+ * block_client_open_bulk()).
  */
 int block_job_alloc(struct block_client *c, struct block_job *j)
     __attribute__((warn_unused_result));
@@ -122,6 +149,17 @@ int block_job_alloc(struct block_client *c, struct block_job *j)
  */
 int block_job_submit(struct block_client *c, struct block_job *j)
     __attribute__((warn_unused_result));
+
+/*
+ * Submit j (not allocated) with its payload at `offset` of the bulk
+ * buffer, for a session of block_client_open_bulk(): the payload is
+ * whatever the lending session's client put there. Checks that
+ * block_count blocks from offset lie inside the buffer and that offset
+ * meets the session's alignment (-EINVAL otherwise); sets j->payload and
+ * j->bytes. Returns as block_job_submit(). SYNC takes no payload.
+ */
+int block_job_forward(struct block_client *c, struct block_job *j,
+    uint64_t offset) __attribute__((warn_unused_result));
 
 /*
  * For tests of servers: submit j with a hand-made payload window

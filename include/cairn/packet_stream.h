@@ -52,6 +52,14 @@ size_t pkt_stream_meta_size(unsigned slots);
 int pkt_stream_format(void *shm, size_t shm_size, unsigned slots)
     __attribute__((warn_unused_result));
 
+/*
+ * The same for the rings alone, in a mapping of their own of rings_size
+ * bytes (pkt_stream_meta_size(slots) is always enough), for streams whose
+ * bulk buffer lives in a separate dataspace. Returns 0 or -EINVAL.
+ */
+int pkt_stream_format_rings(void *rings, size_t rings_size, unsigned slots)
+    __attribute__((warn_unused_result));
+
 struct pkt_source;	/* opaque, see pkt_source_size() */
 struct pkt_sink;
 
@@ -72,6 +80,20 @@ size_t pkt_sink_size(void);
 int pkt_sink_init(struct pkt_sink **sink, void *mem, void *shm,
     size_t shm_size, unsigned slots, int wake_fd, int peer_fd)
     __attribute__((warn_unused_result));
+
+/*
+ * Attach a side to a stream whose rings (formatted with
+ * pkt_stream_format_rings) and bulk buffer are separate mappings: rings/
+ * rings_size and bulk/bulk_size (> 0). The source's `mem` then needs
+ * pkt_source_size_bulk(bulk_size) bytes. Returns 0 or -EINVAL.
+ */
+size_t pkt_source_size_bulk(uint64_t bulk_size);
+int pkt_source_init_split(struct pkt_source **src, void *mem, void *rings,
+    size_t rings_size, void *bulk, uint64_t bulk_size, unsigned slots,
+    int wake_fd, int peer_fd) __attribute__((warn_unused_result));
+int pkt_sink_init_split(struct pkt_sink **sink, void *mem, void *rings,
+    size_t rings_size, void *bulk, uint64_t bulk_size, unsigned slots,
+    int wake_fd, int peer_fd) __attribute__((warn_unused_result));
 
 /* Bulk buffer size and base address of this side's mapping. */
 uint64_t pkt_source_bulk_size(const struct pkt_source *src);

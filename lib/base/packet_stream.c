@@ -6,6 +6,10 @@
  * padding up to a 4 KiB boundary, then the bulk buffer. The padding is part
  * of pkt_stream_meta_size(); it makes the bulk buffer page aligned in every
  * mapping, so a block server can hand payloads to O_DIRECT I/O as they are.
+ * The *_split variants take the rings (header and both rings) and the bulk
+ * buffer as two separate mappings, so that a bulk buffer can be shared
+ * with another stream without its rings (a Block session whose client
+ * supplies the bulk buffer, see session/block.h).
  *
  * Rings: 32-bit head and tail run freely and wrap; a slot is index & mask,
  * where mask comes from the slot count each side was given privately, so a
@@ -75,16 +79,41 @@ shm_ok(const void *shm, size_t shm_size, unsigned slots)
 	return geometry_ok(shm_size, slots);
 }
 
+/* Rings in a mapping of their own: it must hold the header and rings. */
+static bool
+rings_ok(const void *rings, size_t rings_size, unsigned slots)
+{
+	if (rings == NULL ||
+	    ((uintptr_t)rings & (alignof(struct pkt_shm) - 1)))
+		return false;
+	if (slots < 2 || slots > PKT_MAX_SLOTS || (slots & (slots - 1)) != 0)
+		return false;
+	return rings_size >= sizeof(struct pkt_shm) + 2 * ring_bytes(slots);
+}
+
+static void
+format(struct pkt_shm *h, unsigned slots)
+{
+	memset(h, 0, sizeof(*h) + 2 * ring_bytes(slots));
+	h->magic = PKT_MAGIC;
+	h->slots = slots;
+}
+
 int
 pkt_stream_format(void *shm, size_t shm_size, unsigned slots)
 {
-	struct pkt_shm *h = shm;
-
 	if (!shm_ok(shm, shm_size, slots))
 		return -EINVAL;
-	memset(shm, 0, sizeof(*h) + 2 * ring_bytes(slots));
-	h->magic = PKT_MAGIC;
-	h->slots = slots;
+	format(shm, slots);
+	return 0;
+}
+
+int
+pkt_stream_format_rings(void *rings, size_t rings_size, unsigned slots)
+{
+	if (!rings_ok(rings, rings_size, slots))
+		return -EINVAL;
+	format(rings, slots);
 	return 0;
 }
 
@@ -337,15 +366,18 @@ pkt_source_payload(struct pkt_source *src, const struct pkt_desc *d)
 /* --- source side --- */
 
 size_t
+pkt_source_size_bulk(uint64_t bulk_size)
+{
+	return sizeof(struct pkt_source) + PKT_LINE - 1 +
+	    words((bulk_size + PKT_GRAN - 1) >> PKT_GRAN_LOG2) * 8;
+}
+
+size_t
 pkt_source_size(size_t shm_size, unsigned slots)
 {
-	size_t n = sizeof(struct pkt_source) + PKT_LINE - 1;
-	uint64_t bulk;
-
 	if (!geometry_ok(shm_size, slots))
-		return n;
-	bulk = shm_size - pkt_stream_meta_size(slots);
-	return n + words((bulk + PKT_GRAN - 1) >> PKT_GRAN_LOG2) * 8;
+		return sizeof(struct pkt_source) + PKT_LINE - 1;
+	return pkt_source_size_bulk(shm_size - pkt_stream_meta_size(slots));
 }
 
 static void *
@@ -356,26 +388,26 @@ align_mem(void *mem)
 }
 
 int
-pkt_source_init(struct pkt_source **srcp, void *mem, void *shm,
-    size_t shm_size, unsigned slots, int wake_fd, int peer_fd)
+pkt_source_init_split(struct pkt_source **srcp, void *mem, void *rings,
+    size_t rings_size, void *bulk, uint64_t bulk_size, unsigned slots,
+    int wake_fd, int peer_fd)
 {
 	struct pkt_source *src;
-	struct pkt_shm *h = shm;
-	size_t meta;
+	struct pkt_shm *h = rings;
 
-	if (mem == NULL || !shm_ok(shm, shm_size, slots))
+	if (mem == NULL || !rings_ok(rings, rings_size, slots) ||
+	    bulk == NULL || bulk_size == 0 || bulk_size > INT64_MAX)
 		return -EINVAL;
 	/* The source trusts its sink, but catches a mismatched setup. */
 	if (h->magic != PKT_MAGIC || h->slots != slots)
 		return -EINVAL;
-	meta = pkt_stream_meta_size(slots);
 	src = align_mem(mem);
 	memset(src, 0, sizeof(*src));
 	src->shm = h;
 	src->submit = (struct pkt_desc *)(h + 1);
 	src->ack = src->submit + slots;
-	src->bulk = (uint8_t *)shm + meta;
-	src->bulk_size = shm_size - meta;
+	src->bulk = bulk;
+	src->bulk_size = bulk_size;
 	src->slots = slots;
 	src->mask = slots - 1;
 	src->wake_fd = wake_fd;
@@ -385,6 +417,19 @@ pkt_source_init(struct pkt_source **srcp, void *mem, void *shm,
 	memset(src->bitmap, 0, words(src->ngran) * 8);
 	*srcp = src;
 	return 0;
+}
+
+int
+pkt_source_init(struct pkt_source **srcp, void *mem, void *shm,
+    size_t shm_size, unsigned slots, int wake_fd, int peer_fd)
+{
+	size_t meta;
+
+	if (mem == NULL || !shm_ok(shm, shm_size, slots))
+		return -EINVAL;
+	meta = pkt_stream_meta_size(slots);
+	return pkt_source_init_split(srcp, mem, shm, meta,
+	    (uint8_t *)shm + meta, shm_size - meta, slots, wake_fd, peer_fd);
 }
 
 uint64_t
@@ -510,24 +555,24 @@ pkt_sink_size(void)
 }
 
 int
-pkt_sink_init(struct pkt_sink **sinkp, void *mem, void *shm, size_t shm_size,
-    unsigned slots, int wake_fd, int peer_fd)
+pkt_sink_init_split(struct pkt_sink **sinkp, void *mem, void *rings,
+    size_t rings_size, void *bulk, uint64_t bulk_size, unsigned slots,
+    int wake_fd, int peer_fd)
 {
 	struct pkt_sink *sink;
-	size_t meta;
 
 	/* Nothing is read from shared memory here: the sink's geometry is
 	 * its own. */
-	if (mem == NULL || !shm_ok(shm, shm_size, slots))
+	if (mem == NULL || !rings_ok(rings, rings_size, slots) ||
+	    bulk == NULL || bulk_size == 0 || bulk_size > INT64_MAX)
 		return -EINVAL;
-	meta = pkt_stream_meta_size(slots);
 	sink = align_mem(mem);
 	memset(sink, 0, sizeof(*sink));
-	sink->shm = shm;
+	sink->shm = rings;
 	sink->submit = (struct pkt_desc *)(sink->shm + 1);
 	sink->ack = sink->submit + slots;
-	sink->bulk = (uint8_t *)shm + meta;
-	sink->bulk_size = shm_size - meta;
+	sink->bulk = bulk;
+	sink->bulk_size = bulk_size;
 	sink->slots = slots;
 	sink->mask = slots - 1;
 	sink->wake_fd = wake_fd;
@@ -535,6 +580,19 @@ pkt_sink_init(struct pkt_sink **sinkp, void *mem, void *shm, size_t shm_size,
 	sink->wake_nonblock = fd_nonblock(wake_fd);
 	*sinkp = sink;
 	return 0;
+}
+
+int
+pkt_sink_init(struct pkt_sink **sinkp, void *mem, void *shm, size_t shm_size,
+    unsigned slots, int wake_fd, int peer_fd)
+{
+	size_t meta;
+
+	if (mem == NULL || !shm_ok(shm, shm_size, slots))
+		return -EINVAL;
+	meta = pkt_stream_meta_size(slots);
+	return pkt_sink_init_split(sinkp, mem, shm, meta,
+	    (uint8_t *)shm + meta, shm_size - meta, slots, wake_fd, peer_fd);
 }
 
 uint64_t

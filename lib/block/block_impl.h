@@ -52,4 +52,11 @@ void block_server_session_destroy(struct block_server *srv,
 int block_client_attach(struct cairn_env *env, int cap, uint64_t id,
     struct block_client **c) __attribute__((warn_unused_result));
 
+/*
+ * The same for a session opened with bulk="client": hand over bulk_fd
+ * (BLOCK_RPC_BULK), then attach as above (block_client_open_bulk).
+ */
+int block_client_attach_bulk(struct cairn_env *env, int cap, uint64_t id,
+    int bulk_fd, struct block_client **c) __attribute__((warn_unused_result));
+
 #endif

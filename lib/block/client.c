@@ -20,6 +20,7 @@
  * -EPIPE, so no waiter hangs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,9 @@ struct block_client {
 	int cap;
 	uint64_t id;			/* parent's session id, 0: none */
 	struct block_info info;
-	struct cairn_ds ds;
+	struct cairn_ds rings;		/* the stream's rings */
+	struct cairn_ds ds;		/* its bulk buffer */
+	bool forward;			/* the bulk is another session's */
 	int wake_fd;			/* we sleep on it */
 	int peer_fd;			/* the server sleeps on it */
 	struct cairn_watch *wake_watch;
@@ -117,9 +120,12 @@ process(struct block_client *c)
 	int err = 0;
 
 	c->processing++;
+	if (c->src == NULL)		/* lent bulk withdrawn: nothing out */
+		goto out;
 again:
 	for (;;) {
-		while (!c->dead && !c->closing &&
+		/* A done() may withdraw the lent bulk (src goes): stop then. */
+		while (!c->dead && !c->closing && c->src != NULL &&
 		    (err = pkt_source_get_ack(c->src, &d)) == 0) {
 			if (!began && c->batch_begin) {
 				began = true;
@@ -127,7 +133,7 @@ again:
 			}
 			deliver(c, &d);
 		}
-		if (c->dead || c->closing)
+		if (c->dead || c->closing || c->src == NULL)
 			break;
 		if (err == -EPROTO) {
 			cairn_warn(c->env, "Block server broke the packet "
@@ -146,10 +152,11 @@ again:
 		 * Jobs submitted from the hook did not arm (we were
 		 * processing): arm now, and collect acks that already came.
 		 */
-		if (!c->dead && !c->closing && c->in_flight > 0 &&
-		    pkt_source_arm(c->src))
+		if (!c->dead && !c->closing && c->src != NULL &&
+		    c->in_flight > 0 && pkt_source_arm(c->src))
 			goto again;
 	}
+out:
 	c->processing--;
 }
 
@@ -186,38 +193,49 @@ on_hangup(void *ctx, uint32_t events)
 
 /* --- session set-up --- */
 
+/* Take a dataspace from the server and map it; consumes *fd. */
+static int
+ds_take(struct cairn_ds *ds, int *fd, uint64_t size)
+{
+	int r;
+
+	if ((r = cairn_ds_from_fd(ds, *fd)) < 0)
+		return r;
+	*fd = -1;
+	if (ds->size != size)
+		return -EPROTO;
+	return cairn_ds_attach(ds, true);
+}
+
 static int
 tx_setup(struct block_client *c)
 {
 	struct block_tx_res t;
-	unsigned nfds = 3;
+	unsigned nfds = 4;
 	size_t n;
-	int fds[3] = { -1, -1, -1 }, r, i;
+	int fds[4] = { -1, -1, -1, -1 }, r, i;
 
 	r = rpc_call(c->cap, BLOCK_RPC_TX, NULL, 0, NULL, 0, &t, sizeof(t), &n,
 	    fds, &nfds);
-	if (r != BLOCK_OK || n != sizeof(t) || nfds != 3 || t.slots < 2 ||
+	if (r != BLOCK_OK || n != sizeof(t) || nfds != 4 || t.slots < 2 ||
 	    t.slots > 65536 || (t.slots & (t.slots - 1)) != 0) {
 		r = r == RPC_E_DEAD ? -EPIPE : -EPROTO;
 		goto fail;
 	}
-	if ((r = cairn_ds_from_fd(&c->ds, fds[0])) < 0)
+	if ((r = ds_take(&c->rings, &fds[0], t.rings_size)) < 0 ||
+	    (r = ds_take(&c->ds, &fds[1], t.bulk_size)) < 0)
 		goto fail;
-	fds[0] = -1;
-	if (c->ds.size != t.shm_size || (r = cairn_ds_attach(&c->ds, true)) < 0) {
-		r = r < 0 ? r : -EPROTO;
-		goto fail;
-	}
-	c->peer_fd = fds[1];
-	c->wake_fd = fds[2];
-	fds[1] = fds[2] = -1;
-	c->src_mem = malloc(pkt_source_size(c->ds.size, t.slots));
+	c->peer_fd = fds[2];
+	c->wake_fd = fds[3];
+	fds[2] = fds[3] = -1;
+	c->src_mem = malloc(pkt_source_size_bulk(c->ds.size));
 	if (c->src_mem == NULL) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	r = pkt_source_init(&c->src, c->src_mem, c->ds.addr, c->ds.size,
-	    t.slots, c->wake_fd, c->peer_fd);
+	r = pkt_source_init_split(&c->src, c->src_mem, c->rings.addr,
+	    c->rings.size, c->ds.addr, c->ds.size, t.slots, c->wake_fd,
+	    c->peer_fd);
 	if (r < 0) {
 		r = -EPROTO;
 		goto fail;
@@ -225,7 +243,7 @@ tx_setup(struct block_client *c)
 	c->max_jobs = t.slots - 1;
 	return 0;
 fail:
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	return r;
@@ -240,6 +258,8 @@ client_free(struct block_client *c)
 		cairn_ep_unwatch(c->env->ep, c->hup_watch);
 	if (c->ds.fd >= 0)
 		cairn_ds_release(&c->ds);
+	if (c->rings.fd >= 0)
+		cairn_ds_release(&c->rings);
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
 	if (c->peer_fd >= 0)
@@ -265,7 +285,7 @@ block_client_attach(struct cairn_env *env, int cap, uint64_t id,
 	c->env = env;
 	c->cap = cap;
 	c->id = id;
-	c->ds.fd = c->wake_fd = c->peer_fd = -1;
+	c->ds.fd = c->rings.fd = c->wake_fd = c->peer_fd = -1;
 	r = rpc_call(cap, BLOCK_RPC_INFO, NULL, 0, NULL, 0, &c->info,
 	    sizeof(c->info), &n, NULL, NULL);
 	if (r != BLOCK_OK || n != sizeof(c->info)) {
@@ -326,6 +346,98 @@ block_client_open(struct cairn_env *env, const char *label,
 	return r;
 }
 
+int
+block_client_attach_bulk(struct cairn_env *env, int cap, uint64_t id,
+    int bulk_fd, struct block_client **cp)
+{
+	int r;
+
+	r = rpc_call(cap, BLOCK_RPC_BULK, NULL, 0, &bulk_fd, 1, NULL, 0, NULL,
+	    NULL, NULL);
+	if (r != BLOCK_OK)
+		return r == RPC_E_DEAD ? -EPIPE : -EPROTO;
+	if ((r = block_client_attach(env, cap, id, cp)) < 0)
+		return r;
+	(*cp)->forward = true;
+	return 0;
+}
+
+int
+block_client_open_bulk(struct cairn_env *env, const char *label, int bulk_fd,
+    struct block_client **cp, char *detail, size_t dcap)
+{
+	char args[256];
+	uint64_t id;
+	int cap, r;
+
+	snprintf(args, sizeof(args), "label=\"%s\", ram_quota=%llu, "
+	    "bulk=\"client\"", label,
+	    (unsigned long long)BLOCK_SESSION_QUOTA(BLOCK_RINGS_BUF));
+	cap = cairn_session(env, BLOCK_SERVICE, args, &id, detail, dcap);
+	if (cap < 0)
+		return cap;
+	r = block_client_attach_bulk(env, cap, id, bulk_fd, cp);
+	if (r < 0) {
+		if (detail != NULL && dcap > 0)
+			snprintf(detail, dcap, r == -EPROTO ? "the server "
+			    "refused the bulk buffer or the session" :
+			    "session set-up failed: %s", strerror(-r));
+		cairn_session_close(env, id, cap);
+	}
+	return r;
+}
+
+int
+block_client_rebind_bulk(struct block_client *c, int bulk_fd)
+{
+	unsigned n = bulk_fd >= 0 ? 1 : 0;
+	struct cairn_ds ds = { .fd = -1 };
+	void *mem;
+	int fd, r;
+
+	if (!c->forward)
+		return -EINVAL;
+	if (c->dead)
+		return -EPIPE;
+	if (c->in_flight != 0)
+		return -EBUSY;
+	r = rpc_call(c->cap, BLOCK_RPC_BULK, NULL, 0, n ? &bulk_fd : NULL, n,
+	    NULL, 0, NULL, NULL, NULL);
+	if (r != BLOCK_OK)
+		return r == RPC_E_DEAD ? -EPIPE : -EPROTO;
+	/* The server dropped the old buffer and formatted the rings. */
+	c->src = NULL;
+	if (c->ds.fd >= 0)
+		cairn_ds_release(&c->ds);
+	c->ds.fd = -1;
+	if (bulk_fd < 0)
+		return 0;
+	if ((fd = fcntl(bulk_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return -errno;
+	if ((r = cairn_ds_from_fd(&ds, fd)) < 0) {
+		close(fd);
+		return r;
+	}
+	if ((r = cairn_ds_attach(&ds, true)) < 0) {
+		cairn_ds_release(&ds);
+		return r;
+	}
+	if ((mem = realloc(c->src_mem, pkt_source_size_bulk(ds.size))) ==
+	    NULL) {
+		cairn_ds_release(&ds);
+		return -ENOMEM;
+	}
+	c->src_mem = mem;
+	c->ds = ds;
+	if (pkt_source_init_split(&c->src, c->src_mem, c->rings.addr,
+	    c->rings.size, c->ds.addr, c->ds.size, block_client_max_jobs(c) + 1,
+	    c->wake_fd, c->peer_fd) < 0) {
+		c->src = NULL;
+		return -EPROTO;
+	}
+	return 0;
+}
+
 void
 block_client_close(struct block_client *c)
 {
@@ -376,7 +488,8 @@ block_client_in_flight(const struct block_client *c)
 uint64_t
 block_client_bulk_size(const struct block_client *c)
 {
-	return pkt_source_bulk_size(c->src);
+	/* 0 while a lent buffer is withdrawn. */
+	return c->src != NULL ? pkt_source_bulk_size(c->src) : 0;
 }
 
 void
@@ -412,6 +525,9 @@ block_job_alloc(struct block_client *c, struct block_job *j)
 		return -EBUSY;
 	if (j->op == BLOCK_OP_SYNC)
 		return 0;
+	/* The bulk buffer's room belongs to the session that lent it. */
+	if (c->forward)
+		return -EPERM;
 	if (j->block_count == 0 ||
 	    j->block_count > pkt_source_bulk_size(c->src) / c->info.block_size)
 		return -EINVAL;
@@ -443,7 +559,7 @@ submit(struct block_client *c, struct block_job *j, int64_t offset,
 	struct pkt_desc d;
 	uint32_t idx;
 
-	if (c->dead)
+	if (c->dead || c->src == NULL)
 		return -EPIPE;
 	if (j->in_flight)
 		return -EBUSY;
@@ -487,6 +603,30 @@ block_job_submit(struct block_client *c, struct block_job *j)
 	if (j->op == BLOCK_OP_SYNC && !j->allocated)
 		return submit(c, j, 0, 0);
 	return submit(c, j, j->desc.offset, j->desc.size);
+}
+
+int
+block_job_forward(struct block_client *c, struct block_job *j,
+    uint64_t offset)
+{
+	uint64_t bytes, bulk;
+
+	if (c->dead || c->src == NULL)
+		return -EPIPE;
+	if (j->allocated)
+		return -EBUSY;
+	bulk = pkt_source_bulk_size(c->src);
+	if (j->op == BLOCK_OP_SYNC)
+		return submit(c, j, 0, 0);
+	if (j->block_count == 0 || j->block_count > bulk / c->info.block_size)
+		return -EINVAL;
+	bytes = j->block_count * c->info.block_size;
+	if (offset > bulk || bytes > bulk - offset ||
+	    (offset & (((uint64_t)1 << c->info.align_log2) - 1)))
+		return -EINVAL;
+	j->payload = (uint8_t *)c->ds.addr + offset;
+	j->bytes = (size_t)bytes;
+	return submit(c, j, (int64_t)offset, bytes);
 }
 
 int

@@ -8,6 +8,15 @@
  * descriptor is acknowledged, so slots can never run out: the sink takes no
  * more descriptors than it can acknowledge.
  *
+ * The stream's rings and its bulk buffer are two dataspaces, so that a
+ * client can supply the bulk buffer itself (bulk="client", BLOCK_RPC_BULK):
+ * a server in a chain lends its own client's buffer to its backend. Such a
+ * session has no sink until the buffer came, and may get another one (or
+ * none) whenever no request is in flight (descriptors the client submitted
+ * and we did not take yet are then dropped: its own doing). Every
+ * descriptor is validated against whatever buffer is attached, exactly as
+ * against a buffer of our own.
+ *
  * Re-entrancy: every entry from outside (a wake-up, an RPC, block_complete()
  * and the public bracket) goes through enter()/leave(). Inside, completions
  * only acknowledge and note what is to be done; the outermost leave() then
@@ -53,7 +62,9 @@ struct block_session {
 	void *ctx;			/* the driver's */
 	struct block_geometry geo;
 	char label[CAIRN_LABEL_MAX];
-	struct cairn_ds ds;		/* the packet-stream dataspace */
+	struct cairn_ds rings;		/* the packet stream's rings */
+	struct cairn_ds bulk;		/* ... and its bulk buffer */
+	bool client_bulk;		/* bulk="client": bulk from the client */
 	int wake_fd;			/* eventfd we sleep on */
 	int peer_fd;			/* the client's eventfd */
 	struct cairn_watch *watch;
@@ -279,6 +290,18 @@ ack(struct block_session *s, struct slot *sl, unsigned status)
 }
 
 static void
+bulk_free(struct block_session *s)
+{
+	if (s->bulk.fd < 0)
+		return;
+	if (s->client_bulk)
+		cairn_ds_release(&s->bulk);
+	else
+		s->srv->ram_free(s->srv->env, &s->bulk);
+	s->bulk.fd = -1;
+}
+
+static void
 teardown(struct block_session *s)
 {
 	struct block_server *srv = s->srv;
@@ -289,7 +312,8 @@ teardown(struct block_session *s)
 	if (s->watch != NULL)
 		cairn_ep_unwatch(srv->env->ep, s->watch);
 	s->watch = NULL;
-	srv->ram_free(srv->env, &s->ds);
+	bulk_free(s);
+	srv->ram_free(srv->env, &s->rings);
 	close(s->wake_fd);
 	close(s->peer_fd);
 	free(s->sink_mem);
@@ -401,6 +425,7 @@ slot_prepare(struct block_session *s, struct slot *sl,
 		sl->req.block_count = b->block_count;
 		sl->req.bytes = (size_t)(b->block_count * s->geo.block_size);
 		sl->req.payload = pkt_sink_payload(s->sink, &sl->desc);
+		sl->req.offset = (uint64_t)sl->desc.offset;
 	}
 }
 
@@ -414,6 +439,9 @@ pump(struct block_session *s)
 	unsigned st;
 	int err;
 
+	/* No stream before a client-supplied bulk buffer came. */
+	if (s->sink == NULL)
+		return;
 	for (;;) {
 		while (!s->closed) {
 			if ((sl = s->stalled) != NULL) {
@@ -545,25 +573,85 @@ h_tx(struct rpc_msg *m)
 {
 	struct block_session *s = rpc_obj_priv(m->obj);
 	struct block_tx_res *t = m->res;
-	int fds[3], i;
+	int fds[4], i;
 
-	if (s->closed)
+	if (s->closed || s->sink == NULL)
 		return BLOCK_INVALID;
-	fds[0] = dup_fd(s->ds.fd);
-	fds[1] = dup_fd(s->wake_fd);
-	fds[2] = dup_fd(s->peer_fd);
-	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
-		for (i = 0; i < 3; i++)
+	fds[0] = dup_fd(s->rings.fd);
+	fds[1] = dup_fd(s->bulk.fd);
+	fds[2] = dup_fd(s->wake_fd);
+	fds[3] = dup_fd(s->peer_fd);
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || fds[3] < 0) {
+		for (i = 0; i < 4; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
 		return RPC_E_NOMEM;
 	}
 	memset(t, 0, sizeof(*t));
-	t->shm_size = s->ds.size;
+	t->rings_size = s->rings.size;
+	t->bulk_size = s->bulk.size;
 	t->slots = BLOCK_SLOTS;
 	m->res_size = sizeof(*t);
 	memcpy(m->res_fds, fds, sizeof(fds));
-	m->res_nfds = 3;
+	m->res_nfds = 4;
+	return BLOCK_OK;
+}
+
+/* Format the rings and attach the sink to them and the bulk buffer. */
+static int
+sink_setup(struct block_session *s)
+{
+	int r;
+
+	if ((r = pkt_stream_format_rings(s->rings.addr, s->rings.size,
+	    BLOCK_SLOTS)) < 0 ||
+	    (r = pkt_sink_init_split(&s->sink, s->sink_mem, s->rings.addr,
+	    s->rings.size, s->bulk.addr, s->bulk.size, BLOCK_SLOTS,
+	    s->wake_fd, s->peer_fd)) < 0)
+		return r;
+	return 0;
+}
+
+/*
+ * The client hands over its bulk buffer (bulk="client"), or replaces or
+ * withdraws it (no fd) while no request is in flight: a server in a chain
+ * keeps its backend session and lends it the buffer of each new client.
+ * Decode: a memfd with sealed size (cairn_ds_from_fd), of a size we
+ * accept, mappable writeable, an idle session; only then is anything
+ * changed. A new buffer comes with freshly formatted rings.
+ */
+static int
+h_bulk(struct rpc_msg *m)
+{
+	struct block_session *s = rpc_obj_priv(m->obj);
+	struct cairn_ds ds = { .fd = -1 };
+
+	if (s->closed)
+		return BLOCK_INVALID;
+	if (!s->client_bulk || m->nfds > 1 || s->busy != 0 ||
+	    (s->sink != NULL && pkt_sink_in_flight(s->sink) != 0))
+		return BLOCK_BULK_REFUSED;
+	if (m->nfds == 1) {
+		if (cairn_ds_from_fd(&ds, m->fds[0]) < 0)
+			return BLOCK_BULK_REFUSED;
+		m->fds[0] = -1;
+		if (ds.size < 4096 || ds.size > BLOCK_TX_BUF_MAX ||
+		    cairn_ds_attach(&ds, true) < 0) {
+			cairn_ds_release(&ds);
+			return BLOCK_BULK_REFUSED;
+		}
+	}
+	s->sink = NULL;
+	bulk_free(s);
+	if (ds.fd < 0)
+		return BLOCK_OK;
+	s->bulk = ds;
+	if (sink_setup(s) < 0) {
+		s->sink = NULL;
+		bulk_free(s);
+		return BLOCK_BULK_REFUSED;
+	}
+	(void)pkt_sink_arm(s->sink);
 	return BLOCK_OK;
 }
 
@@ -620,6 +708,7 @@ static const struct rpc_op session_ops[BLOCK_RPC_N_OPS] = {
 	[BLOCK_RPC_INFO] = { "info", 0, 0, h_info },
 	[BLOCK_RPC_TX] = { "tx", 0, 0, h_tx },
 	[BLOCK_RPC_SYNC] = { "sync", 0, 0, h_sync },
+	[BLOCK_RPC_BULK] = { "bulk", 0, 1, h_bulk },
 };
 
 static const struct rpc_iface session_iface = { BLOCK_SERVICE, session_ops,
@@ -627,21 +716,29 @@ static const struct rpc_iface session_iface = { BLOCK_SERVICE, session_ops,
 
 /* --- root --- */
 
+/*
+ * Allocate the rings and, unless the client supplies it, the bulk buffer
+ * (tx bytes together), and attach the sink. The bulk buffer is faulted in
+ * now, at the session's set-up, rather than one page at a time under the
+ * first pass of I/O (the donation paid for it anyway); older kernels lack
+ * the advice, which only costs speed.
+ */
 static int
 stream_setup(struct block_server *srv, struct block_session *s, size_t tx)
 {
+	size_t meta = pkt_stream_meta_size(BLOCK_SLOTS);
 	int r;
 
-	r = srv->ram_alloc(srv->env, tx, &s->ds);
+	r = srv->ram_alloc(srv->env, s->client_bulk ? tx : meta, &s->rings);
 	if (r < 0)
 		return r;
-	/*
-	 * Fault the whole buffer in now, at the session's set-up, rather than
-	 * one page at a time under the first pass of I/O (the donation paid
-	 * for it anyway). Older kernels lack the advice; that only costs
-	 * speed.
-	 */
-	(void)madvise(s->ds.addr, s->ds.size, MADV_POPULATE_WRITE);
+	if (!s->client_bulk) {
+		if ((r = srv->ram_alloc(srv->env, tx - meta, &s->bulk)) < 0) {
+			srv->ram_free(srv->env, &s->rings);
+			return r;
+		}
+		(void)madvise(s->bulk.addr, s->bulk.size, MADV_POPULATE_WRITE);
+	}
 	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->peer_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->sink_mem = malloc(pkt_sink_size());
@@ -651,20 +748,32 @@ stream_setup(struct block_server *srv, struct block_session *s, size_t tx)
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = pkt_stream_format(s->ds.addr, s->ds.size, BLOCK_SLOTS)) < 0 ||
-	    (r = pkt_sink_init(&s->sink, s->sink_mem, s->ds.addr, s->ds.size,
-	    BLOCK_SLOTS, s->wake_fd, s->peer_fd)) < 0)
+	if (!s->client_bulk && (r = sink_setup(s)) < 0)
 		goto fail;
 	return 0;
 fail:
+	s->sink = NULL;
 	free(s->slot);
 	free(s->sink_mem);
 	if (s->peer_fd >= 0)
 		close(s->peer_fd);
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
-	srv->ram_free(srv->env, &s->ds);
+	bulk_free(s);
+	srv->ram_free(srv->env, &s->rings);
 	return r;
+}
+
+/* Undo stream_setup() of a session that never served. */
+static void
+stream_free(struct block_server *srv, struct block_session *s)
+{
+	free(s->slot);
+	free(s->sink_mem);
+	close(s->wake_fd);
+	close(s->peer_fd);
+	bulk_free(s);
+	srv->ram_free(srv->env, &s->rings);
 }
 
 int
@@ -674,11 +783,23 @@ block_server_session_create(struct block_server *srv, const char *label,
 {
 	struct block_session *s;
 	uint64_t tx, need;
+	char bulk[16];
+	bool client_bulk;
 	unsigned i;
-	int st;
+	int st, ab;
 
 	/* Decode: arguments and quota, before anything is allocated. */
+	if ((ab = cairn_arg_str(args, "bulk", bulk, sizeof(bulk))) != 0)
+		bulk[0] = '\0';
+	client_bulk = ab == 0 && strcmp(bulk, "client") == 0;
+	if (ab != -ENOENT && !client_bulk) {
+		snprintf(detail, dcap, "bulk=\"%s\" of \"%s\": the only "
+		    "value is \"client\"", bulk, label);
+		return ROOT_DENIED;
+	}
 	tx = cairn_arg_u64(args, "tx_buf_size", BLOCK_TX_BUF_DEFAULT);
+	if (client_bulk)
+		tx = BLOCK_RINGS_BUF;
 	if (tx < BLOCK_TX_BUF_MIN || tx > BLOCK_TX_BUF_MAX) {
 		snprintf(detail, dcap, "tx_buf_size %llu of \"%s\" is outside "
 		    "%u..%llu", (unsigned long long)tx, label,
@@ -700,12 +821,22 @@ block_server_session_create(struct block_server *srv, const char *label,
 	}
 	s->srv = srv;
 	s->wake_fd = s->peer_fd = -1;
-	s->ds.fd = -1;
+	s->rings.fd = s->bulk.fd = -1;
+	s->client_bulk = client_bulk;
 	s->rpcq_tail = &s->rpcq;
 	snprintf(s->label, sizeof(s->label), "%s", label);
+	/* The stream comes first, so that open() may pass its bulk on. */
+	if (stream_setup(srv, s, (size_t)(need - BLOCK_SESSION_COST)) < 0) {
+		snprintf(detail, dcap, "cannot allocate the %llu-byte packet "
+		    "stream of \"%s\"", (unsigned long long)(need -
+		    BLOCK_SESSION_COST), label);
+		free(s);
+		return ROOT_QUOTA;
+	}
 	st = srv->ops->open(srv->ctx, label, args, quota - need, s, &s->geo,
 	    &s->ctx, detail, dcap);
 	if (st != ROOT_OK) {
+		stream_free(srv, s);
 		free(s);
 		return st;
 	}
@@ -714,45 +845,36 @@ block_server_session_create(struct block_server *srv, const char *label,
 		st = ROOT_UNAVAILABLE;
 		goto fail_driver;
 	}
-	if (stream_setup(srv, s, (size_t)(need - BLOCK_SESSION_COST)) < 0) {
-		snprintf(detail, dcap, "cannot allocate the %llu-byte packet "
-		    "stream of \"%s\"", (unsigned long long)(need -
-		    BLOCK_SESSION_COST), label);
-		st = ROOT_QUOTA;
-		goto fail_driver;
-	}
 	s->obj = rpc_obj_create(srv->env->ep, &session_iface, s);
 	s->watch = cairn_ep_watch(srv->env->ep, s->wake_fd, EPOLLIN | EPOLLET,
 	    on_wake, s);
 	if (s->obj == NULL || s->watch == NULL) {
 		snprintf(detail, dcap, "out of memory");
 		st = ROOT_UNAVAILABLE;
-		goto fail_stream;
+		goto fail_obj;
 	}
 	for (i = 0; i < BLOCK_SLOTS - 1; i++) {
 		s->slot[i].next = s->free;
 		s->free = &s->slot[i];
 	}
 	/* Sleep for the first descriptor. */
-	(void)pkt_sink_arm(s->sink);
+	if (s->sink != NULL)
+		(void)pkt_sink_arm(s->sink);
 	s->next = srv->sessions;
 	srv->sessions = s;
 	srv->nsessions++;
 	*obj = s->obj;
 	return ROOT_OK;
-fail_stream:
+fail_obj:
 	if (s->watch != NULL)
 		cairn_ep_unwatch(srv->env->ep, s->watch);
-	rpc_obj_destroy(s->obj);
-	free(s->slot);
-	free(s->sink_mem);
-	close(s->wake_fd);
-	close(s->peer_fd);
-	srv->ram_free(srv->env, &s->ds);
+	if (s->obj != NULL)
+		rpc_obj_destroy(s->obj);
 fail_driver:
 	srv->ops->close(srv->ctx, s->ctx);
 	if (srv->ops->release)
 		srv->ops->release(srv->ctx, s->ctx);
+	stream_free(srv, s);
 	free(s);
 	return st;
 }
@@ -839,4 +961,10 @@ const struct block_geometry *
 block_session_geometry(const struct block_session *s)
 {
 	return &s->geo;
+}
+
+int
+block_session_bulk_fd(const struct block_session *s)
+{
+	return s->bulk.fd;
 }

@@ -46,6 +46,7 @@ struct mem {
 	unsigned nslabs, cap;
 	unsigned hint;			/* no slab below has a free page */
 	struct dpage *dpages;		/* descriptor pages with room */
+	unsigned draining;		/* slabs being emptied (yield) */
 	size_t held;			/* bytes of slabs */
 	uint64_t reserve_base;		/* quota never spent, see memory.c */
 	uint64_t reserve;		/* ... plus the client's unspent donation */
@@ -149,6 +150,18 @@ void mem_init(struct mem *mm, struct main *m, size_t slab_size);
 size_t mem_trim(struct mem *mm);
 /* Our PD's quota not in use, minus the reserve (0 when below). */
 uint64_t mem_spare(struct mem *mm);
+/*
+ * Yielding: mark the highest slabs, at least `want` bytes of them (or all),
+ * as draining: nothing new is allocated there, and each goes back to the
+ * PD the moment its last page is freed. Returns the bytes marked.
+ */
+size_t mem_drain_begin(struct mem *mm, size_t want);
+/* lru_movable_fn (ctx: the struct mem): p lies in a draining slab. */
+bool mem_draining(void *ctx, const void *p);
+/* Pages in use in draining slabs, and free pages in the others. */
+void mem_drain_counts(const struct mem *mm, size_t *used, size_t *room);
+/* Clear the marks of what is left. */
+void mem_drain_end(struct mem *mm);
 
 /* main.c */
 /* A backend job completed: make sure what waited on it runs. */

@@ -15,6 +15,7 @@
  * leave()/enter() around every change of a chunk's state.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lru.h"
@@ -702,11 +703,17 @@ lru_evict(struct lru *c, size_t want, lru_wb_fn wb, void *ctx,
 {
 	struct lru_chunk *ch, *next;
 	uint64_t from, r_nr, r_cnt;
-	size_t freed = 0;
+	size_t freed = 0, seen = 0, horizon;
 	bool wb_ok = wb != NULL;
 
-	for (ch = c->head; ch != NULL && (want == 0 || freed < want);
-	    ch = next) {
+	/*
+	 * Once no further write-back can start, look only this far for
+	 * clean chunks: in a cache full of dirty chunks under write-back a
+	 * walk of the whole list would cost every allocation O(chunks).
+	 */
+	horizon = want == 0 ? SIZE_MAX : 4 * want + LRU_EVICT_HORIZON;
+	for (ch = c->head; ch != NULL && (want == 0 || freed < want) &&
+	    (wb_ok || seen < horizon); ch = next, seen++) {
 		/* wb only ever pins chunks, it frees none: next stays. */
 		next = ch->next;
 		if (busy(ch))
@@ -726,6 +733,115 @@ lru_evict(struct lru *c, size_t want, lru_wb_fn wb, void *ctx,
 	}
 	c->st.evictions += freed;
 	return freed;
+}
+
+/* --- compaction --- */
+
+/* Move index node *pp of level l, and the nodes below it, if movable. */
+static int
+compact_nodes(struct lru *c, void **pp, unsigned l, lru_movable_fn movable,
+    void *ctx, size_t *moved)
+{
+	void **n = *pp, **nn;
+	unsigned i;
+	int r;
+
+	if (movable(ctx, n)) {
+		if ((nn = page_alloc(c)) == NULL)
+			return -ENOMEM;
+		memcpy(nn, n, LRU_PAGE_SIZE);
+		*pp = nn;
+		page_free(c, n);
+		n = nn;
+		(*moved)++;
+	}
+	if (l == 1)
+		return 0;
+	for (i = 0; i < FAN; i++)
+		if (n[i] != NULL && (r = compact_nodes(c, &n[i], l - 1, movable,
+		    ctx, moved)) < 0)
+			return r;
+	return 0;
+}
+
+/* The index slot holding chunk key (which is in the index). */
+static void **
+leaf_slot(struct lru *c, uint64_t key)
+{
+	void **n = c->root;
+	unsigned l;
+
+	for (l = c->height; l > 1; l--)
+		n = n[slot_of(key, l)];
+	return &n[slot_of(key, 1)];
+}
+
+/* Move chunk ch's data and descriptor where movable. */
+static int
+compact_chunk(struct lru *c, struct lru_chunk *ch, lru_movable_fn movable,
+    void *ctx, size_t *moved)
+{
+	struct lru_chunk *nc;
+	unsigned char *nd;
+
+	/* Only the descriptor points at the data, and the caller's copies
+	 * go through it when I/O completes: a move is invisible. */
+	if (movable(ctx, ch->data)) {
+		if ((nd = page_alloc(c)) == NULL)
+			return -ENOMEM;
+		memcpy(nd, ch->data, LRU_CHUNK_SIZE);
+		page_free(c, ch->data);
+		ch->data = nd;
+		(*moved)++;
+	}
+	if (!movable(ctx, ch))
+		return 0;
+	if ((nc = cairn_alloc(c->a, LRU_DESC_SIZE)) == NULL)
+		return -ENOMEM;
+	*nc = *ch;
+	/* The list neighbours and the index slot point at a descriptor. */
+	if (nc->prev)
+		nc->prev->next = nc;
+	else
+		c->head = nc;
+	if (nc->next)
+		nc->next->prev = nc;
+	else
+		c->tail = nc;
+	*leaf_slot(c, ch->nr) = nc;
+	cairn_free(cairn_alloc_dealloc(c->a), ch, LRU_DESC_SIZE);
+	(*moved)++;
+	return 0;
+}
+
+int
+lru_compact(struct lru **cp, lru_movable_fn movable, void *ctx,
+    size_t *moved)
+{
+	struct lru *c = *cp, *nc;
+	struct lru_chunk *ch, *next;
+	int r;
+
+	*moved = 0;
+	/* The cache itself first: nothing but the caller points at it. */
+	if (movable(ctx, c)) {
+		if ((nc = cairn_alloc(c->a, LRU_PAGE_SIZE)) == NULL)
+			return -ENOMEM;
+		memcpy(nc, c, sizeof(*c));
+		cairn_free(cairn_alloc_dealloc(c->a), c, LRU_PAGE_SIZE);
+		*cp = c = nc;
+		(*moved)++;
+	}
+	if (c->root != NULL && (r = compact_nodes(c, (void **)&c->root,
+	    c->height, movable, ctx, moved)) < 0)
+		return r;
+	for (ch = c->head; ch != NULL; ch = next) {
+		/* Read before a move frees ch; next itself stays put. */
+		next = ch->next;
+		if ((r = compact_chunk(c, ch, movable, ctx, moved)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 enum lru_state

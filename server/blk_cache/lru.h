@@ -174,10 +174,33 @@ typedef int (*lru_wb_fn)(void *ctx, struct lru *c, uint64_t nr,
  * blocks are freed at once (with the index nodes that became empty); for a
  * dirty chunk wb (when not NULL) is asked to write back its dirty runs, of
  * at most max_run blocks each, and the chunk is freed by a later call once
- * the write-back completed. Returns the number of chunks freed.
+ * the write-back completed. Once wb refused (or without wb) the walk ends
+ * 4 * want + LRU_EVICT_HORIZON chunks from the least recently used one.
+ * Returns the number of chunks freed.
  */
+#define LRU_EVICT_HORIZON	256
 size_t lru_evict(struct lru *c, size_t want, lru_wb_fn wb, void *ctx,
     uint64_t max_run);
+
+/*
+ * Whether the object at p (chunk data, a chunk descriptor, an index node
+ * or the cache itself, all from the allocator) should move elsewhere.
+ */
+typedef bool (*lru_movable_fn)(void *ctx, const void *p);
+
+/*
+ * Compaction, so that memory can be given back without dropping what it
+ * holds: move every object for which movable() says so into memory fresh
+ * from the allocator (which must not hand out what movable() marks),
+ * copying it and fixing every pointer to it, then free the old one. Data,
+ * state, LRU order and I/O in flight are unaffected (I/O reaches chunk
+ * data through the cache, never through a pointer of its own). The cache
+ * itself may move: *cp is updated. *moved counts the objects moved.
+ * Returns 0, or -ENOMEM when the allocator ran out: what moved stays
+ * moved, and the cache is consistent (evict, then compact again).
+ */
+int lru_compact(struct lru **cp, lru_movable_fn movable, void *ctx,
+    size_t *moved) __attribute__((warn_unused_result));
 
 /* The state of the chunk holding block nr. */
 enum lru_state lru_state(const struct lru *c, uint64_t nr);

@@ -228,40 +228,61 @@ backend_open(struct main *m, uint64_t tx_buf)
 /* --- yield --- */
 
 /*
- * The parent wants `amount` bytes back. Evict least recently used chunks
- * (writing dirty ones back and waiting for those writes) until enough
- * slabs are empty to return that much to the PD, or nothing is left to
- * free; libcairn then answers the parent, which takes what is spare.
- * New memory is not taken meanwhile, nor asked for afterwards.
+ * The parent wants `amount` bytes back, beyond what is spare already. The
+ * highest slabs, as many as that takes, are drained: every chunk, index
+ * node and descriptor in them moves into free pages of the other slabs
+ * (lru_compact), and each drained slab goes back to the PD as soon as it
+ * is empty. Only when the other slabs lack the room are least recently
+ * used chunks evicted (dirty ones written back first, waiting up to 5 s
+ * for those writes), so the cache keeps all it can of what it held.
+ * libcairn then answers the parent, which takes what is spare. New memory
+ * is not taken meanwhile, nor asked for afterwards.
  */
 static void
 on_yield(void *ctx, uint64_t amount)
 {
 	struct main *m = ctx;
-	uint64_t deadline = cairn_now_us() + 5000000, written;
-	size_t held = m->mem.held, evicted = 0, freed;
+	uint64_t deadline = cairn_now_us() + 5000000, written, spare;
+	size_t held = m->mem.held, evicted = 0, moved = 0, n, freed;
+	size_t used, room;
 	struct lru_stats st;
+	int r;
 
 	lru_stats(m->lru, &st);
 	written = st.written;
 	m->mem.no_grow = true;
-	for (;;) {
-		(void)mem_trim(&m->mem);
-		if (mem_spare(&m->mem) >= amount)
-			break;
-		freed = lru_evict(m->lru, 64, writeback_run, m, m->max_run);
+	(void)mem_trim(&m->mem);
+	spare = mem_spare(&m->mem);
+	if (spare < amount)
+		(void)mem_drain_begin(&m->mem, (size_t)(amount - spare));
+	while (m->mem.draining > 0) {
+		mem_drain_counts(&m->mem, &used, &room);
+		if (used <= room) {
+			r = lru_compact(&m->lru, mem_draining, &m->mem, &n);
+			moved += n;
+			if (r == 0)
+				break;
+			/* Out of descriptor room: evict a little, retry. */
+		}
+		freed = lru_evict(m->lru, used > room ? used - room :
+		    EVICT_BATCH, writeback_run, m, m->max_run);
 		evicted += freed;
 		if (freed > 0)
 			continue;
-		/* Only dirty chunks are left: wait for their write-backs. */
+		/* Only dirty or busy chunks are left: wait for their I/O. */
 		if (block_client_in_flight(m->be) == 0 ||
 		    cairn_now_us() > deadline)
 			break;
 		(void)cairn_ep_dispatch_once(m->env->ep, 100);
 	}
+	mem_drain_end(&m->mem);
+	(void)mem_trim(&m->mem);
 	m->mem.no_grow = false;
 	m->mem.denied = true;
 	lru_stats(m->lru, &st);
+	if (m->verbose)
+		cairn_log(m->env, "yield: %zu objects moved out of the slabs "
+		    "returned", moved);
 	cairn_log(m->env, "yield: asked for %llu bytes, released %zu (%zu "
 	    "chunks evicted, %llu blocks written back, %zu chunks left)",
 	    (unsigned long long)amount, held - m->mem.held, evicted,

@@ -23,6 +23,11 @@
  * once it refused, or after we yielded memory, it is not asked again and
  * the cache evicts instead. Slab bookkeeping is on the C heap: a few dozen
  * bytes per slab.
+ *
+ * Yielding (main.c): the highest slabs are marked draining; nothing is
+ * allocated from them any more (pages, nor descriptor slots in their
+ * descriptor pages), lru_compact() moves what they hold elsewhere, and
+ * each goes back to the PD the moment it is empty.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +43,7 @@ struct slab {
 	unsigned char *base;
 	unsigned npages, nfree;
 	void *free;			/* free pages, linked through them */
+	bool draining;			/* to be emptied and returned */
 };
 
 /* The header of a page of descriptors (its first LRU_DESC_SIZE bytes). */
@@ -72,6 +78,8 @@ slab_release(struct mem *mm, unsigned i)
 {
 	struct slab *s = mm->slabs[i];
 
+	if (s->draining)
+		mm->draining--;
 	mm->held -= s->ds.size;
 	cairn_ram_free(mm->m->env, &s->ds);
 	free(s);
@@ -175,7 +183,8 @@ page_get(struct mem *mm)
 	void *p;
 
 	for (;;) {
-		while (mm->hint < mm->nslabs && mm->slabs[mm->hint]->nfree == 0)
+		while (mm->hint < mm->nslabs && (mm->slabs[mm->hint]->nfree == 0 ||
+		    mm->slabs[mm->hint]->draining))
 			mm->hint++;
 		if (mm->hint < mm->nslabs)
 			break;
@@ -201,7 +210,7 @@ page_put(struct mem *mm, void *p)
 	if (i < mm->hint)
 		mm->hint = i;
 	/* Keep one empty slab against alloc/free churn at the boundary. */
-	if (s->nfree == s->npages && other_empty(mm, i))
+	if (s->nfree == s->npages && (s->draining || other_empty(mm, i)))
 		slab_release(mm, i);
 }
 
@@ -229,6 +238,19 @@ dpage_link(struct mem *mm, struct dpage *d)
 	mm->dpages = d;
 }
 
+/* Whether p lies in a slab being drained. */
+static bool
+in_draining(const struct mem *mm, const void *p)
+{
+	const struct slab *s;
+
+	if (mm->draining == 0 || mm->nslabs == 0)
+		return false;
+	s = mm->slabs[slab_find(mm, p)];
+	return s->draining && (const unsigned char *)p >= s->base &&
+	    (const unsigned char *)p < s->base + s->ds.size;
+}
+
 static void *
 desc_get(struct mem *mm)
 {
@@ -236,6 +258,8 @@ desc_get(struct mem *mm)
 	unsigned char *slot;
 	unsigned i;
 
+	while (d != NULL && in_draining(mm, d))
+		d = d->next;
 	if (d == NULL) {
 		if ((d = page_get(mm)) == NULL)
 			return NULL;
@@ -265,7 +289,8 @@ desc_put(struct mem *mm, void *p)
 	*(void **)p = d->free;
 	d->free = p;
 	/* An empty page goes back unless it is the only one with room. */
-	if (--d->used == 0 && (d->prev != NULL || d->next != NULL)) {
+	if (--d->used == 0 && (d->prev != NULL || d->next != NULL ||
+	    in_draining(mm, d))) {
 		dpage_unlink(mm, d);
 		page_put(mm, d);
 	}
@@ -324,6 +349,53 @@ mem_trim(struct mem *mm)
 		if (mm->slabs[i]->nfree == mm->slabs[i]->npages)
 			slab_release(mm, i);
 	return before - mm->held;
+}
+
+size_t
+mem_drain_begin(struct mem *mm, size_t want)
+{
+	size_t marked = 0;
+	unsigned i = mm->nslabs;
+
+	/* The highest ones: allocation fills from the bottom up. */
+	while (i-- > 0 && marked < want) {
+		if (mm->slabs[i]->draining)
+			continue;
+		mm->slabs[i]->draining = true;
+		mm->draining++;
+		marked += mm->slabs[i]->ds.size;
+	}
+	return marked;
+}
+
+bool
+mem_draining(void *ctx, const void *p)
+{
+	return in_draining(ctx, p);
+}
+
+void
+mem_drain_counts(const struct mem *mm, size_t *used, size_t *room)
+{
+	unsigned i;
+
+	*used = *room = 0;
+	for (i = 0; i < mm->nslabs; i++)
+		if (mm->slabs[i]->draining)
+			*used += mm->slabs[i]->npages - mm->slabs[i]->nfree;
+		else
+			*room += mm->slabs[i]->nfree;
+}
+
+void
+mem_drain_end(struct mem *mm)
+{
+	unsigned i;
+
+	for (i = 0; i < mm->nslabs; i++)
+		mm->slabs[i]->draining = false;
+	mm->draining = 0;
+	mm->hint = 0;
 }
 
 uint64_t

@@ -36,6 +36,7 @@ struct main {
 	uint64_t block_count;
 	bool writeable;
 	bool direct;			/* O_DIRECT: no page cache of ours */
+	uint64_t max_blocks;		/* per request, 0: no limit */
 	const uint8_t *rom_data;	/* ROM mode: the module's content */
 	struct cairn_rom rom;
 	int fd;				/* image mode: the host file */

@@ -67,7 +67,7 @@ open_session(void *ctx, const char *label, const char *args, uint64_t quota,
 		geo->ops |= BLOCK_OPS_SYNC;
 	/* Sector alignment is free for clients; O_DIRECT wants pages. */
 	geo->align_log2 = mn->direct ? 12 : 9;
-	geo->max_blocks = 0;
+	geo->max_blocks = mn->max_blocks;
 	*sctx = c;
 	mn->sessions++;
 	if (mn->verbose)
@@ -161,6 +161,10 @@ config_read(struct main *mn, char *host, size_t hcap, char *rom, size_t rcap)
 		die(mn, "config: queue_depth %llu is outside 1..4096",
 		    (unsigned long long)v);
 	mn->queue_depth = (unsigned)v;
+	mn->max_blocks = 0;
+	if (xml_attr_get_u64(&mn->config, "max_blocks", &mn->max_blocks,
+	    &err) == -EINVAL)
+		goto bad;
 	if (xml_attr_get_bool(&mn->config, "verbose", &mn->verbose, &err) ==
 	    -EINVAL)
 		goto bad;

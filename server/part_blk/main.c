@@ -7,11 +7,28 @@
  * part_table.h), logs it, reports it when configured, and announces Block.
  * Each client gets the partition its <policy> names; the framework checks
  * every request against the partition's size, and part_blk moves it by the
- * partition's start, copying payloads between the client's buffer and the
- * backend's. Requests complete in any order; when the backend has no room,
- * the framework holds the request and offers it again on the next
- * completion. A table that cannot be read is logged as an error and every
- * session is refused with the reason, so no client waits forever.
+ * partition's start.
+ *
+ * Zero copy: each partition has a backend session of its own, lent the
+ * bulk buffer of the partition's client (session/block.h, bulk="client"),
+ * so a request is forwarded as it is, offset unchanged, only its block
+ * number shifted, and the device reads into and writes from the client's
+ * buffer directly; part_blk never touches a payload. The backend sees only
+ * that client's buffer and validates every descriptor again. The client's
+ * geometry carries the backend's alignment and request limit, so whatever
+ * passed our framework's checks passes the backend's. Requests complete in
+ * any order; the backend session has as many job slots as the client's,
+ * so it is never short of room. When the client is gone its buffer is
+ * withdrawn and the backend session kept for the next one.
+ *
+ * A backend that refuses a second session (blk_cache serves one client; a
+ * part_blk below serves a partition once) or zero_copy="no" leaves the
+ * copying path: requests go through the shared backend session, which
+ * also read the table, their payloads copied between the client's buffer
+ * and that session's; when it has no room the framework holds the request
+ * and offers it again on the next completion. A table that cannot be read
+ * is logged as an error and every session is refused with the reason, so
+ * no client waits forever.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +45,27 @@ static void
 job_done(struct block_job *j)
 {
 	struct pjob *pj = j->ctx;
+	struct psession *ps = pj->ps;
+	struct block_request *r = pj->req;
+	bool ok = j->success;
+
+	pj->req = NULL;
+	pj->next = ps->free_jobs;
+	ps->free_jobs = pj;
+	/*
+	 * Last: completing the last request of a closed session releases
+	 * it, which frees pj. Outside a server bracket, the framework
+	 * acknowledges and retries congested sessions right here, while the
+	 * backend client is still collecting its acks and re-arms for them.
+	 */
+	block_complete(r, ok);
+}
+
+/* The copying path: a request through the shared backend session. */
+static void
+copy_done(struct block_job *j)
+{
+	struct pjob *pj = j->ctx;
 	struct main *m = pj->main;
 	struct block_request *r = pj->req;
 	bool ok = j->success;
@@ -39,30 +77,19 @@ job_done(struct block_job *j)
 	pj->req = NULL;
 	pj->next = m->free_jobs;
 	m->free_jobs = pj;
-	/*
-	 * Outside a server bracket: the framework acknowledges and retries
-	 * congested sessions right here, so held requests are resubmitted
-	 * while the backend client is still collecting its acks and re-arms
-	 * for them. (Bracketing with the client's batch hooks would resubmit
-	 * from its batch_end, after it decided whether to re-arm: with
-	 * nothing else in flight those jobs were never waited for.)
-	 */
 	block_complete(r, ok);
 }
 
 static int
-submit(void *ctx, struct block_request *r)
+copy_submit(struct main *m, struct psession *ps, struct block_request *r)
 {
-	struct main *m = ctx;
-	struct psession *ps = r->session_ctx;
 	struct pjob *pj = m->free_jobs;
 	int err;
 
 	if (pj == NULL)
 		return -EAGAIN;
-	/* The framework checked the range against the partition's size. */
 	block_job_init(&pj->job, r->op, r->op == BLOCK_OP_SYNC ? 0 :
-	    r->block_number + ps->part->start, r->block_count, job_done, pj);
+	    r->block_number + ps->part->start, r->block_count, copy_done, pj);
 	if ((err = block_job_alloc(m->backend, &pj->job)) < 0)
 		return err == -EAGAIN ? -EAGAIN : -EIO;
 	if (r->op == BLOCK_OP_WRITE)
@@ -73,6 +100,107 @@ submit(void *ctx, struct block_request *r)
 	}
 	pj->req = r;
 	m->free_jobs = pj->next;
+	return 0;
+}
+
+/* The backend refused what zero copy needs: copy from now on. */
+static void
+zero_copy_off(struct main *m, const char *why)
+{
+	m->zero_copy = false;
+	cairn_warn(m->env, "no backend session per partition (%s): copying "
+	    "through the shared one from now on (zero_copy=\"no\" avoids "
+	    "the attempt)", why);
+}
+
+/*
+ * ps's backend session has no request in flight (its client is gone, or
+ * never used it): withdraw the buffer (the backend unmaps it) and keep
+ * the session for the partition's next client. One that refuses is left
+ * alone and not used again.
+ */
+static void
+backend_keep(struct main *m, struct psession *ps)
+{
+	struct idle_be *ib;
+	int r;
+
+	if (ps->be == NULL)
+		return;
+	if ((r = block_client_rebind_bulk(ps->be, -1)) < 0) {
+		cairn_warn(m->env, "partition %u: cannot withdraw \"%s\"'s "
+		    "buffer from the backend: %s", ps->part->number, ps->label,
+		    strerror(-r));
+	} else if ((ib = malloc(sizeof(*ib))) != NULL) {
+		ib->c = ps->be;
+		ib->next = m->idle[ps->part->number];
+		m->idle[ps->part->number] = ib;
+	}
+	ps->be = NULL;
+}
+
+/*
+ * Lend ps's bulk buffer to a backend session for its partition: an idle
+ * one kept from an earlier client, or a new one. Returns 0 or -errno with
+ * detail.
+ */
+static int
+backend_session(struct main *m, struct psession *ps, int bulk_fd,
+    char *detail, size_t dcap)
+{
+	struct idle_be **list = &m->idle[ps->part->number], *ib;
+	struct block_client *be = NULL;
+	unsigned i, n;
+	int r;
+
+	if ((ib = *list) != NULL) {
+		*list = ib->next;
+		be = ib->c;
+		free(ib);
+		if ((r = block_client_rebind_bulk(be, bulk_fd)) < 0) {
+			/* Not used again (see backend_keep()). */
+			snprintf(detail, dcap, "the backend refused the buffer: "
+			    "%s", strerror(-r));
+			return r;
+		}
+	} else if ((r = block_client_open_bulk(m->env, "", bulk_fd, &be,
+	    detail, dcap)) < 0)
+		return r;
+	n = block_client_max_jobs(be);
+	if ((ps->jobs = calloc(n, sizeof(*ps->jobs))) == NULL) {
+		ps->be = be;
+		backend_keep(m, ps);
+		snprintf(detail, dcap, "out of memory for %u requests", n);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		ps->jobs[i].ps = ps;
+		ps->jobs[i].next = ps->free_jobs;
+		ps->free_jobs = &ps->jobs[i];
+	}
+	ps->be = be;
+	return 0;
+}
+
+static int
+submit(void *ctx, struct block_request *r)
+{
+	struct main *m = ctx;
+	struct psession *ps = r->session_ctx;
+	struct pjob *pj;
+	int err;
+
+	if (ps->be == NULL)
+		return copy_submit(m, ps, r);
+	if ((pj = ps->free_jobs) == NULL)
+		return -EAGAIN;
+	/* The framework checked the range against the partition's size. */
+	block_job_init(&pj->job, r->op, r->op == BLOCK_OP_SYNC ? 0 :
+	    r->block_number + ps->part->start, r->block_count, job_done, pj);
+	if ((err = block_job_forward(ps->be, &pj->job, r->offset)) < 0)
+		return err == -EAGAIN ? -EAGAIN : -EIO;
+	pj->req = r;
+	ps->free_jobs = pj->next;
 	return 0;
 }
 
@@ -127,6 +255,19 @@ open_session(void *ctx, const char *label, const char *args, uint64_t quota,
 	ps->part = p;
 	ps->writeable = pol.writeable && m->binfo->writeable;
 	snprintf(ps->label, sizeof(ps->label), "%s", label);
+	/*
+	 * Our own quota pays the backend session's rings (128 KiB with its
+	 * state): the client's donation covers only its own session. It is
+	 * opened here, inside init's session request to us, because init
+	 * then sends us no other root call (it would wait for our answer
+	 * while we wait for it). A client that supplies its buffer itself
+	 * (bulk="client") has none yet: its requests are copied.
+	 */
+	if (m->zero_copy && block_session_bulk_fd(s) >= 0 &&
+	    (r = backend_session(m, ps, block_session_bulk_fd(s), detail,
+	    dcap)) < 0)
+		zero_copy_off(m, detail[0] ? detail : strerror(-r));
+	detail[0] = '\0';
 	geo->block_count = p->count;
 	geo->block_size = m->binfo->block_size;
 	geo->ops = BLOCK_OPS_READ;
@@ -135,14 +276,19 @@ open_session(void *ctx, const char *label, const char *args, uint64_t quota,
 	/* Without it the framework acknowledges SYNC at once, as the
 	 * backend itself would. */
 	geo->ops |= m->binfo->ops & BLOCK_OPS_SYNC;
-	geo->align_log2 = 0;
-	geo->max_blocks = m->max_blocks;
+	/*
+	 * Forwarded requests go on unchanged: the backend's limits are the
+	 * client's. Copied ones must fit the shared session's buffer.
+	 */
+	geo->align_log2 = m->binfo->align_log2;
+	geo->max_blocks = ps->be != NULL ? m->binfo->max_blocks :
+	    m->max_blocks;
 	m->users[p->number] = ps;
 	*sctx = ps;
 	cairn_log(m->env, "session \"%s\": partition %u, LBA %llu (%llu "
-	    "blocks), %s", label, p->number, (unsigned long long)p->start,
+	    "blocks), %s%s", label, p->number, (unsigned long long)p->start,
 	    (unsigned long long)p->count, ps->writeable ? "writeable" :
-	    "read-only");
+	    "read-only", ps->be != NULL ? "" : ", copied");
 	return ROOT_OK;
 }
 
@@ -159,7 +305,11 @@ close_session(void *ctx, void *sctx)
 static void
 release_session(void *ctx, void *sctx)
 {
-	free(sctx);
+	struct psession *ps = sctx;
+
+	backend_keep(ctx, ps);
+	free(ps->jobs);
+	free(ps);
 }
 
 static const struct block_driver_ops part_ops = {
@@ -266,6 +416,12 @@ config_apply(struct main *m, uint64_t *tx_buf)
 			return -EINVAL;
 		}
 	}
+	if (tx_buf != NULL) {
+		m->zero_copy = true;
+		if (xml_attr_get_bool(&m->config, "zero_copy", &m->zero_copy,
+		    &err) == -EINVAL)
+			goto bad;
+	}
 	if (xml_node_first(&m->config, "report", &rep) == 0 &&
 	    xml_attr_get_bool(&rep, "partitions", &on, &err) == -EINVAL)
 		goto bad;
@@ -305,8 +461,8 @@ backend_open(struct main *m, uint64_t tx_buf)
 		    strerror(-r), detail[0] ? ": " : "", detail);
 	m->binfo = block_client_info(m->backend);
 	/*
-	 * A client request must fit the backend buffer: half of it, so two
-	 * of the largest always fit side by side.
+	 * The copying path: a client request must fit the shared buffer,
+	 * half of it, so that two of the largest fit side by side.
 	 */
 	bulk = block_client_bulk_size(m->backend);
 	m->max_blocks = bulk / 2 / m->binfo->block_size;

@@ -18,38 +18,69 @@
 
 #include "part_table.h"
 
-/* Backend tx buffer unless the config says otherwise (spec: 4 MiB). */
-#define PART_BLK_TX_BUF		(4u << 20)
+/*
+ * The tx buffer of the shared backend session (the partition table, and
+ * the copying path when the backend refuses a session per partition),
+ * unless the config says otherwise. 14.02 used 4 MiB for all requests;
+ * here zero copy carries them, and the copying path is the exception.
+ */
+#define PART_BLK_TX_BUF		(1u << 20)
 
-/* A client's session: one partition. */
-struct psession {
-	struct main *main;
-	const struct part *part;
-	char label[CAIRN_LABEL_MAX];
-	bool writeable;
+struct psession;
+
+/* A kept backend session without a client. */
+struct idle_be {
+	struct block_client *c;
+	struct idle_be *next;
 };
 
 /* A request of a client on its way through the backend. */
 struct pjob {
 	struct block_job job;		/* the backend's side */
 	struct block_request *req;	/* the client's side */
-	struct main *main;
+	struct psession *ps;		/* forwarded: its session */
+	struct main *main;		/* copied: the shared session's */
 	struct pjob *next;		/* free list */
+};
+
+/*
+ * A client's session: one partition, and a backend session for the
+ * partition, lent the client's bulk buffer (or none: copied requests).
+ */
+struct psession {
+	struct main *main;
+	const struct part *part;
+	char label[CAIRN_LABEL_MAX];
+	bool writeable;
+	struct block_client *be;	/* NULL until lent the buffer, and
+					 * when requests are copied */
+	struct pjob *jobs;		/* one per backend job slot */
+	struct pjob *free_jobs;
 };
 
 struct main {
 	struct cairn_env *env;
 	struct cairn_rom config_rom;
 	struct xml_node config;
-	struct block_client *backend;
+	struct block_client *backend;	/* shared: table, copying path */
 	const struct block_info *binfo;
+	uint64_t max_blocks;		/* per request on the copying path */
+	struct pjob *jobs;		/* the shared session's job slots */
+	struct pjob *free_jobs;
+	bool zero_copy;			/* try a session per partition */
 	struct block_server *srv;
 	struct part_table *table;	/* NULL until parsed */
 	int table_err;			/* 0, or why no session can be had */
-	uint64_t max_blocks;		/* per client request */
-	struct pjob *jobs;		/* one per backend job slot */
-	struct pjob *free_jobs;
 	struct psession *users[PART_MAX + 1];	/* by partition number */
+	/*
+	 * Idle backend sessions by partition number: opened for a client of
+	 * the partition and kept when it left, its buffer withdrawn, for the
+	 * next client (closing would mean a call to our parent from within
+	 * its own call to us when it closes a client session). Usually one;
+	 * another is opened when a new client comes while the old one's
+	 * requests are still at the device.
+	 */
+	struct idle_be *idle[PART_MAX + 1];
 	struct reporter reporter;
 	bool report;			/* <report partitions="yes"/> */
 };

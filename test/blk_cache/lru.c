@@ -13,10 +13,20 @@
 
 T_STATE_DEFINE;
 
-/* A malloc-backed allocator with a byte budget, counting what it holds. */
+/*
+ * A malloc-backed allocator with a byte budget, counting what it holds.
+ * Each live object is recorded with the allocator's `era` at its
+ * allocation, so a compaction test can ask which objects are old.
+ */
+#define LIVE_MAX	4096
+
 struct talloc {
 	struct cairn_alloc a;
 	size_t limit, used;
+	unsigned era;
+	int allocs_left;	/* fail when it reaches 0 (-1: never) */
+	struct { const void *p; unsigned era; } live[LIVE_MAX];
+	unsigned nlive;
 };
 
 static void *
@@ -25,9 +35,14 @@ t_alloc(struct cairn_alloc *a, size_t size)
 	struct talloc *t = (struct talloc *)a;
 	void *p;
 
-	if (t->used + size > t->limit || (p = malloc(size)) == NULL)
+	if (t->used + size > t->limit || t->nlive == LIVE_MAX ||
+	    t->allocs_left == 0 || (p = malloc(size)) == NULL)
 		return NULL;
+	if (t->allocs_left > 0)
+		t->allocs_left--;
 	t->used += size;
+	t->live[t->nlive].p = p;
+	t->live[t->nlive++].era = t->era;
 	return p;
 }
 
@@ -35,9 +50,39 @@ static void
 t_free(struct cairn_dealloc *d, void *p, size_t size)
 {
 	struct talloc *t = (struct talloc *)d;
+	unsigned i;
 
+	for (i = 0; i < t->nlive; i++)
+		if (t->live[i].p == p) {
+			t->live[i] = t->live[--t->nlive];
+			break;
+		}
 	t->used -= size;
 	free(p);
+}
+
+/* Live objects allocated in `era`. */
+static unsigned
+t_count_era(const struct talloc *t, unsigned era)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < t->nlive; i++)
+		n += t->live[i].era == era;
+	return n;
+}
+
+/* lru_movable_fn: objects of era 0 move. */
+static bool
+t_old(void *ctx, const void *p)
+{
+	const struct talloc *t = ctx;
+	unsigned i;
+
+	for (i = 0; i < t->nlive; i++)
+		if (t->live[i].p == p)
+			return t->live[i].era == 0;
+	return false;
 }
 
 static size_t
@@ -56,6 +101,9 @@ mem(size_t limit)
 	ta.a.consumed = t_consumed;
 	ta.limit = limit;
 	ta.used = 0;
+	ta.era = 0;
+	ta.allocs_left = -1;
+	ta.nlive = 0;
 	return &ta.a;
 }
 
@@ -608,6 +656,85 @@ t_block_sizes(void)
 	lru_destroy(c);
 }
 
+/*
+ * Compaction moves every old object (data, descriptors, index nodes, the
+ * cache itself) and keeps contents, dirt, pins, LRU order and counters;
+ * running out of memory half way leaves a consistent cache.
+ */
+static void
+t_compact(void)
+{
+	unsigned char buf[8 * 512], dev[8 * 512];
+	struct lru_stats before, after;
+	struct wb_log w = { .fail_at = -1 };
+	struct lru *c, *old;
+	uint64_t miss, i, far = (1ull << 40) + 16;
+	size_t moved;
+
+	T_CHECK(lru_create(mem(1 << 22), 512, 1ull << 41, &c) == 0);
+	/* Clean chunks 0..39, a far chunk (a deeper index), dirty blocks. */
+	for (i = 0; i < 40; i++)
+		T_CHECK(fill(c, i * 8, 8, 512) == 0);
+	T_CHECK(fill(c, far, 8, 512) == 0);
+	T_CHECK(write_blocks(c, 17, 5, 512, 2) == 0);
+	/* A fill in flight on chunk 50, a write-back in flight from 17. */
+	T_CHECK(lru_alloc(c, 400, 8) == 0 && lru_fill_begin(c, 400, 8) == 0);
+	T_CHECK(lru_dirty_next(c, 0, 1000, &i, &miss) == 0);
+	T_CHECK(wb_record(&w, c, i, miss) == 0 && w.nr[0] == 17 &&
+	    w.cnt[0] == 5);
+	T_CHECK(write_blocks(c, 100, 3, 512, 4) == 0);
+	lru_stats(c, &before);
+	/* Everything so far is era 0; move all of it. */
+	ta.era = 1;
+	old = c;
+	T_CHECK(lru_compact(&c, t_old, &ta, &moved) == 0);
+	T_CHECKF(t_count_era(&ta, 0) == 0, "%u objects left behind",
+	    t_count_era(&ta, 0));
+	T_CHECK(c != old && moved > 80);
+	lru_stats(c, &after);
+	T_CHECK(memcmp(&before, &after, sizeof(before)) == 0);
+	/* Contents and state. */
+	T_CHECK(lru_read(c, 0, 8, buf, &miss) == 0 &&
+	    is_pattern(buf, 0, 8, 512, 0));
+	T_CHECK(lru_read(c, 16, 1, buf, &miss) == 0 &&
+	    is_pattern(buf, 16, 1, 512, 0));
+	T_CHECK(lru_read(c, 17, 5, buf, &miss) == 0 &&
+	    is_pattern(buf, 17, 5, 512, 2));
+	T_CHECK(lru_read(c, far, 8, buf, &miss) == 0 &&
+	    is_pattern(buf, far, 8, 512, 0));
+	T_CHECK(lru_state(c, 100) == LRU_DIRTY);
+	T_CHECK(lru_dirty_next(c, 0, 1000, &i, &miss) == 0 && i == 100 &&
+	    miss == 3);
+	/* The fill in flight completes into the moved chunk. */
+	pattern(dev, 400, 8, 512, 0);
+	lru_fill_end(c, 400, 8, dev);
+	T_CHECK(lru_read(c, 400, 8, buf, &miss) == 0 &&
+	    is_pattern(buf, 400, 8, 512, 0));
+	lru_writeback_end(c, 17, 5, true);
+	/* LRU order survived: chunk 1 is now the least recently used. */
+	T_CHECK(lru_evict(c, 1, NULL, NULL, 8) == 1);
+	T_CHECK(lru_state(c, 8) == LRU_ABSENT && lru_state(c, 0) == LRU_CLEAN);
+	/* Out of memory half way: some moved, all still readable. */
+	ta.era = 0;
+	for (i = 0; i < 8; i++)
+		T_CHECK(write_blocks(c, 600 + i * 8, 8, 512, 5) == 0);
+	ta.era = 2;
+	ta.allocs_left = 5;
+	T_CHECK(lru_compact(&c, t_old, &ta, &moved) == -ENOMEM);
+	T_CHECK(moved == 5 && t_count_era(&ta, 0) == 16 - 5);
+	ta.allocs_left = -1;
+	for (i = 0; i < 8; i++)
+		T_CHECK(lru_read(c, 600 + i * 8, 8, buf, &miss) == 0 &&
+		    is_pattern(buf, 600 + i * 8, 8, 512, 5));
+	T_CHECK(lru_read(c, 16, 8, buf, &miss) == 0 &&
+	    is_pattern(buf, 16, 1, 512, 0) && is_pattern(buf + 512, 17, 5,
+	    512, 2));
+	lru_stats(c, &after);
+	T_CHECK(after.bytes == ta.used);
+	lru_destroy(c);
+	T_CHECK(ta.used == 0 && ta.nlive == 0);
+}
+
 int
 main(void)
 {
@@ -640,5 +767,7 @@ main(void)
 	    "used", t_fill_touches);
 	T_RUN("lru-015", "present chunks and missing blocks; a miss copies "
 	    "what precedes it", t_present_missing);
+	T_RUN("lru-016", "compaction moves every marked object and keeps "
+	    "contents, state, order and counters", t_compact);
 	return t_done();
 }

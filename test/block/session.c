@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cairn/session/root.h>
@@ -597,8 +598,8 @@ t_corrupt_stream(void)
 	struct pkt_shm *h;
 	struct cairn_ds ds;
 	struct block_tx_res t;
-	unsigned nfds = 3;
-	int fds[3], cap, cap2;
+	unsigned nfds = 4;
+	int fds[4], cap, cap2;
 	static uint8_t buf[BSIZE];
 
 	/*
@@ -612,18 +613,19 @@ t_corrupt_stream(void)
 	srv_start(&ss);
 	T_CHECK(block_client_attach(&cenv, cap2, 0, &other) == 0);
 	T_CHECK(rpc_call(cap, BLOCK_RPC_TX, NULL, 0, NULL, 0, &t, sizeof(t),
-	    NULL, fds, &nfds) == BLOCK_OK && nfds == 3);
+	    NULL, fds, &nfds) == BLOCK_OK && nfds == 4);
 	T_CHECK(cairn_ds_from_fd(&ds, fds[0]) == 0);
 	T_CHECK(cairn_ds_attach(&ds, true) == 0);
 	h = ds.addr;
 	atomic_store(&h->submit_head, 1000);
-	T_CHECK(cairn_sig_submit(fds[1]) == 0);
+	T_CHECK(cairn_sig_submit(fds[2]) == 0);
 	T_CHECK(wait_count(&ss.drv->closes, 1));
 	T_CHECK(block_client_read(other, 0, 1, buf, NULL) == 0);
 	block_client_close(other);
 	cairn_ds_release(&ds);
 	close(fds[1]);
 	close(fds[2]);
+	close(fds[3]);
 	close(cap);
 	srv_fini(&ss);
 }
@@ -801,6 +803,112 @@ t_server_gone(void)
 	free(ss.srv);
 }
 
+/* Run one forwarded job on c and wait for it; returns its status. */
+static int
+forward_one(struct block_client *c, uint32_t op, uint64_t nr, uint64_t cnt,
+    uint64_t offset)
+{
+	struct rec rec = { .n = 0 };
+	struct block_job j;
+	int r;
+
+	block_job_init(&j, op, nr, cnt, rec_done, &rec);
+	if ((r = block_job_forward(c, &j, offset)) < 0)
+		return r;
+	if (block_client_drain(c, 2000) < 0 || rec.n != 1)
+		return -ETIMEDOUT;
+	return j.success ? 0 : -EIO;
+}
+
+/*
+ * A session whose client lends the bulk buffer (bulk="client"): the
+ * buffer must be a sealed memfd, requests travel in it unchanged, every
+ * descriptor is still checked against it, and it can be withdrawn and
+ * replaced while idle.
+ */
+static void
+t_client_bulk(void)
+{
+	struct srv_side ss;
+	struct block_client *c = NULL;
+	struct block_tx_res t;
+	struct cairn_ds lent, other;
+	struct block_job j;
+	struct rec rec = { .n = 0 };
+	unsigned nfds = 4;
+	int cap, fd, fds[4], st;
+	char detail[128];
+	uint8_t *p;
+
+	T_CHECK(srv_init(&ss) == 0);
+	/* The donation covers the rings only; tx_buf_size is ignored. */
+	T_CHECK(srv_session(&ss, "t", "bulk=\"client\", tx_buf_size=8M",
+	    BLOCK_SESSION_QUOTA(BLOCK_RINGS_BUF) - 1, &st, detail) < 0 &&
+	    st == ROOT_QUOTA);
+	T_CHECK(srv_session(&ss, "t", "bulk=\"server\"", QUOTA, &st,
+	    detail) < 0 && st == ROOT_DENIED);
+	T_CHECK(strstr(detail, "bulk=\"server\"") != NULL);
+	cap = srv_session(&ss, "t", "bulk=\"client\", tx_buf_size=8M",
+	    BLOCK_SESSION_QUOTA(BLOCK_RINGS_BUF), NULL, detail);
+	T_CHECK(cap >= 0);
+	srv_start(&ss);
+	/* No stream before the buffer; a buffer must be a sealed memfd. */
+	T_CHECK(rpc_call(cap, BLOCK_RPC_TX, NULL, 0, NULL, 0, &t, sizeof(t),
+	    NULL, fds, &nfds) == BLOCK_INVALID);
+	fd = memfd_create("unsealed", MFD_CLOEXEC);
+	T_CHECK(fd >= 0 && ftruncate(fd, 65536) == 0);
+	T_CHECK(rpc_call(cap, BLOCK_RPC_BULK, NULL, 0, &fd, 1, NULL, 0, NULL,
+	    NULL, NULL) == BLOCK_BULK_REFUSED);
+	close(fd);
+	fd = cairn_ds_create_memfd("tiny", 1024, false);
+	T_CHECK(fd >= 0 && rpc_call(cap, BLOCK_RPC_BULK, NULL, 0, &fd, 1,
+	    NULL, 0, NULL, NULL, NULL) == BLOCK_BULK_REFUSED);
+	close(fd);
+	/* The lender's buffer, mapped here as the lender would have it. */
+	T_CHECK(cairn_ds_from_fd(&lent, cairn_ds_create_memfd("lent",
+	    256 * 1024, false)) == 0 && cairn_ds_attach(&lent, true) == 0);
+	T_CHECK(block_client_attach_bulk(&cenv, cap, 0, lent.fd, &c) == 0);
+	T_CHECK(block_client_bulk_size(c) == 256 * 1024);
+	block_job_init(&j, BLOCK_OP_READ, 0, 1, rec_done, &rec);
+	T_CHECK(block_job_alloc(c, &j) == -EPERM);
+	/* Writes go from, reads land in, the lender's buffer as it is. */
+	p = lent.addr;
+	fill(p + 8192, 4 * BSIZE, 5);
+	T_CHECK(forward_one(c, BLOCK_OP_WRITE, 5, 4, 8192) == 0);
+	T_CHECK(memcmp(ss.drv->disk + 5 * BSIZE, p + 8192, 4 * BSIZE) == 0);
+	T_CHECK(forward_one(c, BLOCK_OP_READ, 5, 4, 65536) == 0);
+	T_CHECK(memcmp(p + 65536, p + 8192, 4 * BSIZE) == 0);
+	T_CHECK(forward_one(c, BLOCK_OP_SYNC, 0, 0, 0) == 0);
+	/* Outside the buffer or misaligned: refused here ... */
+	T_CHECK(forward_one(c, BLOCK_OP_READ, 0, 2, 256 * 1024 - BSIZE) ==
+	    -EINVAL);
+	T_CHECK(forward_one(c, BLOCK_OP_READ, 0, 1, 100) == -EINVAL);
+	/* ... and by the server, which checks every descriptor itself. */
+	block_job_init(&j, BLOCK_OP_READ, 0, 1, rec_done, &rec);
+	T_CHECK(block_job_submit_raw(c, &j, 256 * 1024, BSIZE) == 0);
+	T_CHECK(block_client_drain(c, 2000) == 0);
+	T_CHECK(!j.success && j.status == BLOCK_PKT_PAYLOAD);
+	/* Withdrawn: nothing goes out; lent another: it serves again. */
+	T_CHECK(block_client_rebind_bulk(c, -1) == 0);
+	T_CHECK(forward_one(c, BLOCK_OP_READ, 5, 4, 0) == -EPIPE);
+	T_CHECK(cairn_ds_from_fd(&other, cairn_ds_create_memfd("other",
+	    128 * 1024, false)) == 0 && cairn_ds_attach(&other, true) == 0);
+	T_CHECK(block_client_rebind_bulk(c, other.fd) == 0);
+	T_CHECK(block_client_bulk_size(c) == 128 * 1024);
+	T_CHECK(forward_one(c, BLOCK_OP_READ, 5, 4, 4096) == 0);
+	T_CHECK(memcmp((uint8_t *)other.addr + 4096, p + 8192,
+	    4 * BSIZE) == 0);
+	/* A server-allocated session cannot be lent a buffer. */
+	block_client_close(c);
+	T_CHECK(client(&ss, "plain", &c) == 0);
+	T_CHECK(block_client_rebind_bulk(c, other.fd) == -EINVAL);
+	block_client_close(c);
+	T_CHECK(wait_count(&ss.drv->releases, 2));
+	cairn_ds_release(&lent);
+	cairn_ds_release(&other);
+	srv_fini(&ss);
+}
+
 int
 main(void)
 {
@@ -837,6 +945,8 @@ main(void)
 	    t_close_in_callback);
 	T_RUN("blk-014", "a driver dispatching the entrypoint in submit()",
 	    t_nested_dispatch);
+	T_RUN("blk-015", "a client-supplied bulk buffer: checks, forwarding, "
+	    "withdrawal", t_client_bulk);
 	cairn_ep_destroy(cenv.ep);
 	return t_done();
 }

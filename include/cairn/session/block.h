@@ -4,11 +4,26 @@
  * SPDX-License-Identifier: MIT
  *
  * Service name "Block". Session arguments: `label`, `ram_quota`,
- * `tx_buf_size` (bytes of the shared packet-stream dataspace, rounded up to
- * 4 KiB; default BLOCK_TX_BUF_DEFAULT). The client donates
- * BLOCK_SESSION_QUOTA(tx_buf_size): the server pays the session's state and
- * the dataspace from it and refuses the session (ROOT_QUOTA) when it falls
- * short.
+ * `tx_buf_size` (bytes of the shared packet-stream buffers, rings and bulk
+ * together, rounded up to 4 KiB; default BLOCK_TX_BUF_DEFAULT). The client
+ * donates BLOCK_SESSION_QUOTA(tx_buf_size): the server pays the session's
+ * state and the buffers from it and refuses the session (ROOT_QUOTA) when
+ * it falls short.
+ *
+ * Client-supplied bulk buffer: with the argument `bulk="client"` the
+ * server allocates only the rings (tx_buf_size is ignored; the donation is
+ * BLOCK_SESSION_QUOTA(BLOCK_RINGS_BUF)) and the client hands over the bulk
+ * buffer with BLOCK_RPC_BULK before it asks for the stream: a sealed memfd
+ * of 4 KiB .. BLOCK_TX_BUF_MAX bytes that the server maps writeable. While
+ * no request is in flight the client may call BLOCK_RPC_BULK again, with
+ * another buffer (the rings are then formatted afresh: every index starts
+ * at 0 again) or with none (the server unmaps the buffer and serves no
+ * stream until the next one). This
+ * lets a server in the middle of a chain pass its own client's buffer on
+ * to its backend (part_blk does), so the device reads into and writes
+ * from the first client's buffer directly; the backend sees only that
+ * buffer, and still validates every descriptor against it. The memory
+ * stays charged to whoever allocated it.
  *
  * After opening the session the client asks for geometry (BLOCK_RPC_INFO)
  * and for the packet stream (BLOCK_RPC_TX). Requests then travel as packet
@@ -58,6 +73,8 @@
 /* Smallest and largest tx buffer a server accepts (bytes, before rounding). */
 #define BLOCK_TX_BUF_MIN	(64u * 1024)
 #define BLOCK_TX_BUF_MAX	(1024ull * 1024 * 1024)
+/* The rings' buffer of a session with a client-supplied bulk buffer. */
+#define BLOCK_RINGS_BUF		(64u * 1024)
 /* The donation a client makes for a tx buffer of `tx` bytes. */
 #define BLOCK_SESSION_QUOTA(tx) \
 	((uint64_t)BLOCK_SESSION_COST + (((uint64_t)(tx) + 4095) & ~4095ull))
@@ -69,15 +86,22 @@
 
 enum block_rpc_op {
 	BLOCK_RPC_INFO,		/* reply: struct block_info */
-	BLOCK_RPC_TX,		/* reply: struct block_tx_res + 3 fds */
+	BLOCK_RPC_TX,		/* reply: struct block_tx_res + 4 fds */
 	BLOCK_RPC_SYNC,		/* reply when written back; no results */
+	BLOCK_RPC_BULK,		/* request: 1 fd, the bulk buffer; no results */
 	BLOCK_RPC_N_OPS
 };
 
 enum block_status {
 	BLOCK_OK = 0,
 	BLOCK_IO_ERROR = 1,	/* BLOCK_RPC_SYNC: the device failed */
-	BLOCK_INVALID = 2,	/* the session is not usable (client gone) */
+	BLOCK_INVALID = 2,	/* the session is not usable (client gone;
+				 * BLOCK_RPC_TX before BLOCK_RPC_BULK) */
+	BLOCK_BULK_REFUSED = 3,	/* BLOCK_RPC_BULK: not a memfd with sealed
+				 * size, a size outside 4 KiB ..
+				 * BLOCK_TX_BUF_MAX, write-sealed, a session
+				 * without bulk="client", or requests in
+				 * flight */
 };
 
 /* Request operations; the ops bit set has bit (1 << op) for each. */
@@ -105,14 +129,17 @@ struct block_info {
 };
 
 /*
- * BLOCK_RPC_TX reply. Descriptors, in this order: the dataspace (a sealed
- * memfd of shm_size bytes, formatted by the server with
- * pkt_stream_format(slots)); the eventfd the server sleeps on (the client
- * signals it); the eventfd the client sleeps on. Both eventfds are
- * non-blocking. Each call hands out fresh duplicates of the same stream.
+ * BLOCK_RPC_TX reply. Descriptors, in this order: the rings (a sealed
+ * memfd of rings_size bytes, formatted by the server with
+ * pkt_stream_format_rings(slots)); the bulk buffer (a sealed memfd of
+ * bulk_size bytes; descriptor offsets are relative to its start); the
+ * eventfd the server sleeps on (the client signals it); the eventfd the
+ * client sleeps on. Both eventfds are non-blocking. Each call hands out
+ * fresh duplicates of the same stream.
  */
 struct block_tx_res {
-	uint64_t shm_size;
+	uint64_t rings_size;
+	uint64_t bulk_size;
 	uint32_t slots;
 	uint32_t pad;
 };
