@@ -33,6 +33,8 @@ struct request {
 	bool quota_moved;
 	enum { REQ_SESSION, REQ_CLOSE, REQ_UPGRADE } kind;
 	uint64_t server_id;		/* for close and upgrade */
+	int client_pd;			/* close: where the quota goes back
+					 * once the server closed, or -1 */
 	struct request *next;
 };
 
@@ -47,11 +49,14 @@ struct session {
 	struct session *next;
 };
 
+struct root_call;
+
 struct provided {
 	char name[CAIRN_SERVICE_NAME_MAX];
 	int root;			/* root capability, -1 until announced */
 	struct request *queue;		/* waiting, in order */
 	bool busy;			/* a root call is underway */
+	struct root_call *inflight;	/* that call, until its reply */
 };
 
 struct host_grant {

@@ -8,6 +8,7 @@
  * reply is deferred until the server answered.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,28 @@ struct root_call {
 	struct request *rq;
 };
 
+/*
+ * The server answered a ROOT_CLOSE (or is gone): only now does the
+ * session's quota go back to its client, the server having freed what the
+ * session held.
+ */
+static void
+close_done(struct child *server, struct request *rq, int status)
+{
+	struct init *in = server->init;
+	char d[160];
+
+	if (status == RPC_E_DEAD)
+		cairn_warn(in->env, "server \"%s\" is gone", server->name);
+	if (rq->client_pd >= 0 && rq->quota && server->pd >= 0 &&
+	    move_quota(server->pd, rq->client_pd, rq->quota, d, sizeof(d)) < 0)
+		cairn_warn(in->env, "server \"%s\" kept the quota of a closed "
+		    "%s session (%s)", server->name, rq->service, d);
+	if (rq->client_pd >= 0)
+		close(rq->client_pd);
+	rq->client_pd = -1;
+}
+
 static void
 root_done(void *ctx, int status, const void *res, size_t size, int *fds,
     unsigned nfds)
@@ -116,6 +139,9 @@ root_done(void *ctx, int status, const void *res, size_t size, int *fds,
 
 	free(rc);
 	p->busy = false;
+	p->inflight = NULL;
+	if (rq->kind == REQ_CLOSE)
+		close_done(server, rq, status);
 	memset(&r, 0, sizeof(r));
 	if (size == sizeof(r))
 		memcpy(&r, res, sizeof(r));
@@ -140,11 +166,14 @@ root_done(void *ctx, int status, const void *res, size_t size, int *fds,
 			    server->pd >= 0)
 				move_quota(server->pd, client->pd, rq->quota,
 				    d, sizeof(d));
+			const char *why = r.detail[0] ? r.detail :
+			    status == RPC_E_DEAD ? "server is gone" :
+			    rpc_status_str(status);
+
 			cairn_error(in->env, "session request of \"%s\" for "
 			    "%s denied by \"%s\" (%s): %s", rq->label,
-			    rq->service, server->name, why_status[st],
-			    r.detail[0] ? r.detail : rpc_status_str(status));
-			reply_session(rq->pending, st, 0, -1, r.detail);
+			    rq->service, server->name, why_status[st], why);
+			reply_session(rq->pending, st, 0, -1, why);
 		}
 	}
 	for (i = 0; i < nfds; i++)
@@ -181,10 +210,12 @@ server_kick(struct child *server, struct provided *p)
 			rc->p = p;
 			rc->rq = rq;
 			p->busy = true;
+			p->inflight = rc;
 			r = rpc_call_async(in->env->ep, p->root, ROOT_SESSION,
 			    &a, sizeof(a), NULL, 0, root_done, rc);
 			if (r < 0) {
 				p->busy = false;
+				p->inflight = NULL;
 				free(rc);
 				reply_session(rq->pending, PARENT_UNAVAILABLE,
 				    0, -1, "server busy");
@@ -193,13 +224,31 @@ server_kick(struct child *server, struct provided *p)
 		} else {
 			struct root_close_args ca = { .id = rq->server_id };
 
-			/* Closing never waits: a slow server only delays
-			 * its own sessions. */
-			if (rpc_call_simple(p->root, ROOT_CLOSE, &ca,
-			    sizeof(ca), NULL, 0) == RPC_E_DEAD)
-				cairn_warn(in->env, "server \"%s\" is gone",
-				    server->name);
-			free(rq);
+			/*
+			 * Closing never waits: a slow server only delays
+			 * its own sessions, and a server that asks its parent
+			 * for something while closing cannot deadlock init.
+			 */
+			rc = calloc(1, sizeof(*rc));
+			if (rc == NULL) {
+				close_done(server, rq, RPC_E_NOMEM);
+				free(rq);
+				continue;
+			}
+			rc->server = server;
+			rc->p = p;
+			rc->rq = rq;
+			p->busy = true;
+			p->inflight = rc;
+			r = rpc_call_async(in->env->ep, p->root, ROOT_CLOSE,
+			    &ca, sizeof(ca), NULL, 0, root_done, rc);
+			if (r < 0) {
+				p->busy = false;
+				p->inflight = NULL;
+				free(rc);
+				close_done(server, rq, r);
+				free(rq);
+			}
 		}
 	}
 }
@@ -207,6 +256,18 @@ server_kick(struct child *server, struct provided *p)
 void
 requests_fail_server(struct child *server, struct provided *p)
 {
+	struct root_call *rc = p->inflight;
+
+	/* The call underway is cancelled by the caller: answer it here. */
+	if (rc != NULL) {
+		struct request *rq = rc->rq;
+
+		p->inflight = NULL;
+		p->busy = false;
+		free(rc);
+		rq->next = p->queue;
+		p->queue = rq;
+	}
 	while (p->queue) {
 		struct request *rq = p->queue;
 
@@ -217,6 +278,8 @@ requests_fail_server(struct child *server, struct provided *p)
 			    rq->label, rq->service, server->name);
 			reply_session(rq->pending, PARENT_UNAVAILABLE, 0, -1,
 			    "server is gone");
+		} else if (rq->client_pd >= 0) {
+			close(rq->client_pd);
 		}
 		free(rq);
 	}
@@ -307,6 +370,7 @@ h_session(struct rpc_msg *m)
 	if (rq == NULL)
 		return session_fail(m, PARENT_UNAVAILABLE, "init: no memory");
 	rq->kind = REQ_SESSION;
+	rq->client_pd = -1;
 	rq->client = ch;
 	snprintf(rq->service, sizeof(rq->service), "%s", a.service);
 	snprintf(rq->args, sizeof(rq->args), "%s", a.args);
@@ -397,21 +461,27 @@ session_close(struct init *in, struct session *s)
 		if (p && rq) {
 			struct request **tail = &p->queue;
 
+			/* The quota goes back once the server closed. */
 			rq->kind = REQ_CLOSE;
 			rq->server_id = s->server_id;
+			rq->quota = s->quota;
+			snprintf(rq->service, sizeof(rq->service), "%s",
+			    s->service);
+			rq->client_pd = s->client && s->client->pd >= 0 ?
+			    fcntl(s->client->pd, F_DUPFD_CLOEXEC, 0) : -1;
 			while (*tail)
 				tail = &(*tail)->next;
 			*tail = rq;
 			server_kick(s->server, p);
 		} else {
 			free(rq);
+			if (s->client && s->client->pd >= 0 &&
+			    move_quota(s->server->pd, s->client->pd, s->quota,
+			    d, sizeof(d)) < 0)
+				cairn_warn(in->env, "server \"%s\" kept the "
+				    "quota of a closed %s session (%s)",
+				    s->server->name, s->service, d);
 		}
-		if (s->client && s->client->pd >= 0 &&
-		    move_quota(s->server->pd, s->client->pd, s->quota, d,
-		    sizeof(d)) < 0)
-			cairn_warn(in->env, "server \"%s\" kept the quota of a "
-			    "closed %s session (%s)", s->server->name,
-			    s->service, d);
 	}
 	free(s);
 }

@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: MIT
  *
  * Server: <config mode="server"> <policy label="..." rights="rw"/> ...
+ *         (a policy with die="yes" makes the server exit in the middle of
+ *         creating the session, as a crashing server would)
  * Client: <config mode="client"> <session label="a" service="Echo"/> ...
  */
 #include <stdio.h>
@@ -71,6 +73,11 @@ create(void *ctx, const char *label, const char *args, uint64_t quota,
 	if (n == 16)
 		return ROOT_UNAVAILABLE;
 	s = &sessions[n++];
+	if (xml_attr_bool(&policy, "die", false)) {
+		cairn_log(mn->env, "dying while creating the session for "
+		    "\"%s\"", label);
+		_exit(3);
+	}
 	xml_attr_str(&policy, "rights", s->rights, sizeof(s->rights), "ro");
 	snprintf(s->label, sizeof(s->label), "%s", label);
 	s->server = mn->env->name;
