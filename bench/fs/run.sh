@@ -12,10 +12,20 @@
 # and the file system remounted), ext2_create_10k (files/s, 10,000 files of
 # 4 KiB), ext2_ls_10k (µs per entry of a cold `ls -l`), ext2_rm_10k
 # (files/s, rm -r), fs_rss (KiB, peak RSS of the vfs / of fuse2fs).
+#
+# Each figure comes twice: unsuffixed with everything (cairn's components,
+# fuse2fs and the host commands) pinned to CPU 0 with taskset, and with
+# the suffix _2cpu unpinned. CAIRN_BENCH_FS_MODES="1cpu 2cpu" (the
+# default) chooses; both sides of a figure always get the same treatment,
+# on fresh identical images. file_blk reads and writes the image through
+# the host's page cache (CAIRN_BENCH_FS_DIRECT, default "no"), as fuse2fs
+# does; see bench/fs/README.md.
 set -eu
 build=${1:?usage: run.sh BUILD_DIR}
 size=${CAIRN_BENCH_FS_MB:-1024}
 vfs_ram=${CAIRN_BENCH_FS_VFS_RAM:-6M}
+modes=${CAIRN_BENCH_FS_MODES:-1cpu 2cpu}
+direct=${CAIRN_BENCH_FS_DIRECT:-no}
 for f in "$build/cairn" "$build/core/core" "$build/init/init" \
     "$build/server/file_blk/file_blk" "$build/server/vfs/vfs" \
     "$build/app/fuse_export/fuse_export"; do
@@ -25,9 +35,9 @@ for f in "$build/cairn" "$build/core/core" "$build/init/init" \
 	fi
 done
 PATH=$PATH:/usr/sbin:/sbin
-for c in mke2fs fuse2fs python3; do
+for c in mke2fs fuse2fs python3 taskset; do
 	command -v $c >/dev/null || {
-		echo "bench/fs: $c not found (apt-get install e2fsprogs fuse2fs)" >&2
+		echo "bench/fs: $c not found (apt-get install e2fsprogs fuse2fs util-linux)" >&2
 		exit 1
 	}
 done
@@ -46,8 +56,6 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$work/mnt" "$work/peer_mnt"
-mke2fs -q -F -t ext2 -b 4096 -I 256 "$work/cairn.img" "${size}M"
-cp "$work/cairn.img" "$work/peer.img"
 
 cat > "$work/bench.run" <<RUN
 timeout 3600
@@ -64,7 +72,7 @@ config
 		<resource name="RAM" quantum="64M"/>
 		<provides> <service name="Block"/> </provides>
 		<host name="disk" resource="disk" writeable="yes"/>
-		<config host="disk" block_size="512" writeable="yes"/>
+		<config host="disk" block_size="512" writeable="yes" direct="$direct"/>
 	</start>
 	<start name="vfs">
 		<resource name="RAM" quantum="$vfs_ram"/>
@@ -96,7 +104,7 @@ wait_mount() {
 	ls "$1" >/dev/null
 }
 cairn_up() {
-	"$build/cairn" run "$work/bench.run" >"$work/cairn.log" 2>&1 &
+	$pin "$build/cairn" run "$work/bench.run" >"$work/cairn.log" 2>&1 &
 	cairn_pid=$!
 	wait_mount "$work/mnt"
 }
@@ -108,11 +116,11 @@ cairn_down() {
 	while mounted "$work/mnt"; do sleep 0.05; done
 }
 peer_up() {
-	fuse2fs "$work/peer.img" "$work/peer_mnt" >/dev/null 2>&1
+	$pin fuse2fs "$work/peer.img" "$work/peer_mnt" >/dev/null 2>&1
 	wait_mount "$work/peer_mnt"
 }
-peer_down() { sync; umount "$work/peer_mnt"; }
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+peer_down() { $pin sync; umount "$work/peer_mnt"; }
+drop() { $pin sync; echo 3 > /proc/sys/vm/drop_caches; }
 hwm() {	# peak RSS in KiB of the process whose argv[0] is $1
 	for p in /proc/[0-9]*; do
 		if [ "$(tr '\0' '\n' < "$p/cmdline" 2>/dev/null | head -1)" = "$1" ]; then
@@ -134,32 +142,42 @@ for i in range(10000):
 run_side() {
 	up=${1}_up down=${1}_down mnt=$2
 	$up
-	t0=$(now); dd if=/dev/zero of="$mnt/big" bs=1M count=128 conv=fsync 2>/dev/null; t1=$(now)
+	t0=$(now); $pin dd if=/dev/zero of="$mnt/big" bs=1M count=128 conv=fsync 2>/dev/null; t1=$(now)
 	W=$(rate 128 "$t0" "$t1")
 	$down; drop; $up
-	t0=$(now); dd if="$mnt/big" of=/dev/null bs=1M 2>/dev/null; t1=$(now)
+	t0=$(now); $pin dd if="$mnt/big" of=/dev/null bs=1M 2>/dev/null; t1=$(now)
 	R=$(rate 128 "$t0" "$t1")
-	t0=$(now); python3 -c "$create" "$mnt/many"; sync; t1=$(now)
+	t0=$(now); $pin python3 -c "$create" "$mnt/many"; $pin sync; t1=$(now)
 	C=$(rate 10000 "$t0" "$t1")
 	$down; drop; $up
-	t0=$(now); ls -l "$mnt/many" >/dev/null; t1=$(now)
+	t0=$(now); $pin ls -l "$mnt/many" >/dev/null; t1=$(now)
 	L=$(python3 -c "import sys; print('%.1f' % ((float(sys.argv[2]) - float(sys.argv[1])) * 1e6 / 10000))" "$t0" "$t1")
-	t0=$(now); rm -r "$mnt/many"; sync; t1=$(now)
+	t0=$(now); $pin rm -r "$mnt/many"; $pin sync; t1=$(now)
 	M=$(rate 10000 "$t0" "$t1")
 }
 
-run_side cairn "$work/mnt"
-cW=$W cR=$R cC=$C cL=$L cM=$M
-cRSS=$(hwm vfs)
-cairn_down
-run_side peer "$work/peer_mnt"
-pRSS=$(hwm fuse2fs)
-peer_down
-
 fig() { python3 -c "import sys; print('figure: %s cairn=%s peer=%s ratio=%.3f' % (sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[2]) / float(sys.argv[3])))" "$@"; }
-fig ext2_seq_write "$cW" "$W"
-fig ext2_seq_read "$cR" "$R"
-fig ext2_create_10k "$cC" "$C"
-fig ext2_ls_10k "$cL" "$L"
-fig ext2_rm_10k "$cM" "$M"
-fig fs_rss "$cRSS" "$pRSS"
+
+for mode in $modes; do
+	case $mode in
+	1cpu)	pin="taskset -c 0" sfx= ;;
+	2cpu)	pin= sfx=_2cpu ;;
+	*)	echo "bench/fs: unknown mode '$mode' (1cpu, 2cpu)" >&2; exit 1 ;;
+	esac
+	rm -f "$work/cairn.img" "$work/peer.img"
+	mke2fs -q -F -t ext2 -b 4096 -I 256 "$work/cairn.img" "${size}M"
+	cp "$work/cairn.img" "$work/peer.img"
+	run_side cairn "$work/mnt"
+	cW=$W cR=$R cC=$C cL=$L cM=$M
+	cRSS=$(hwm vfs)
+	cairn_down
+	run_side peer "$work/peer_mnt"
+	pRSS=$(hwm fuse2fs)
+	peer_down
+	fig ext2_seq_write$sfx "$cW" "$W"
+	fig ext2_seq_read$sfx "$cR" "$R"
+	fig ext2_create_10k$sfx "$cC" "$C"
+	fig ext2_ls_10k$sfx "$cL" "$L"
+	fig ext2_rm_10k$sfx "$cM" "$M"
+	fig fs_rss$sfx "$cRSS" "$pRSS"
+done
