@@ -85,7 +85,20 @@ struct nodes {
 	struct node *lru_head, *lru_tail;
 	unsigned ndh;
 	size_t names_bytes;		/* held by all name sets */
+	uint64_t max;			/* nodes the RAM quota pays for, 0: any */
+	bool full_said;			/* the log knows the table is full */
 };
+
+/*
+ * What one node costs in RAM, name and hash buckets included (measured:
+ * ~280 bytes with short names); the budget (struct nodes' max) is the RAM
+ * quota left after start-up divided by this.
+ */
+#define NODE_COST	320u
+/* RAM kept back from the node budget: the I/O buffer and libfuse's request
+ * buffer (1 MiB each); the binary and the rest of the heap live in the
+ * slack core adds to every quantum. */
+#define EXPORT_RESERVE	(2u << 20)
 
 /* An invalidation for the notifier thread: an entry, or a node's all. */
 struct inval {
@@ -162,6 +175,7 @@ uint32_t export_type_of(const struct fs_status *s);
  * and checked to be n still): 0, -ENOTDIR, -ESTALE, -errno. */
 int export_dir_handle(struct main *mn, struct node *n, int32_t *dh);
 /* The reply to the kernel for node n with status st. */
+void export_node_table_full(struct main *mn);
 void export_fill_entry(struct main *mn, struct node *n,
     const struct fs_status *st, struct fuse_entry_param *e);
 

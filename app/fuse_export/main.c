@@ -291,6 +291,23 @@ construct(struct cairn_env *env)
 		    label, strerror(-r));
 		cairn_exit(env, 1);
 	}
+	{
+		uint64_t q, used;
+
+		/* Room for nodes: what the quota leaves after start-up, less
+		 * a reserve for requests in flight. */
+		if (cairn_ram_quota(env, &q, &used) < 0)
+			q = used = 0;
+		mn.nodes.max = q > used + EXPORT_RESERVE ?
+		    (q - used - EXPORT_RESERVE) / NODE_COST : 0;
+		if (mn.nodes.max < 256) {
+			cairn_warn(env, "RAM quota %llu KiB leaves room for "
+			    "only %llu nodes; serving 256 (raise 'quantum')",
+			    (unsigned long long)(q >> 10),
+			    (unsigned long long)mn.nodes.max);
+			mn.nodes.max = 256;
+		}
+	}
 	mn.nodes.root->dh = root;
 	node_dh_touch(&mn.nodes, mn.nodes.root);
 	mn.io = malloc(EXPORT_MAX_IO);

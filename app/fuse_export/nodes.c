@@ -167,6 +167,11 @@ node_enter(struct nodes *t, struct node *parent, const char *name,
 	}
 	if (n != NULL)
 		node_unname(t, n);	/* another node took the name */
+	/* The kernel forgets nodes only when it must: refuse, never die. */
+	if (t->max != 0 && t->count >= t->max) {
+		errno = ENOSPC;
+		return NULL;
+	}
 	n = calloc(1, sizeof(*n));
 	if (n == NULL || (n->name = strdup(name)) == NULL) {
 		free(n);

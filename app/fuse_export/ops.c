@@ -251,6 +251,20 @@ export_fill_entry(struct main *mn, struct node *n, const struct fs_status *st,
 	e->entry_timeout = mn->timeout;
 }
 
+/* Say once, until it has room again, that the node table is full. */
+void
+export_node_table_full(struct main *mn)
+{
+	if (mn->nodes.max == 0 || mn->nodes.count < mn->nodes.max ||
+	    mn->nodes.full_said)
+		return;
+	mn->nodes.full_said = true;
+	cairn_warn(mn->env, "node table full: the kernel holds %llu nodes, "
+	    "all our RAM quota pays for; lookups fail with ENOMEM until it "
+	    "forgets some (raise 'quantum' of this component)",
+	    (unsigned long long)mn->nodes.count);
+}
+
 /* Reply to an entry-making request with the node for parent/name. */
 static void
 reply_node(fuse_req_t req, struct node *parent, const char *name,
@@ -262,6 +276,7 @@ reply_node(fuse_req_t req, struct node *parent, const char *name,
 
 	n = node_enter(&mn->nodes, parent, name, st->inode, export_type_of(st));
 	if (n == NULL) {
+		export_node_table_full(mn);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -323,6 +338,19 @@ names_del(struct main *mn, struct node *p, const char *name)
 		nameset_del(&mn->nodes, p->names, name);
 }
 
+/* After forgets: say when a full table has a tenth of its room again. */
+static void
+node_table_room(struct main *mn)
+{
+	if (!mn->nodes.full_said ||
+	    mn->nodes.count > mn->nodes.max - mn->nodes.max / 10)
+		return;
+	mn->nodes.full_said = false;
+	cairn_log(mn->env, "node table has room again (%llu of %llu nodes)",
+	    (unsigned long long)mn->nodes.count,
+	    (unsigned long long)mn->nodes.max);
+}
+
 static void
 x_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
@@ -331,6 +359,7 @@ x_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 
 	if (n != NULL)
 		node_forget(&mn->nodes, n, nlookup, close_dh, mn);
+	node_table_room(mn);
 	fuse_reply_none(req);
 }
 
@@ -344,6 +373,7 @@ x_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f)
 	for (i = 0; i < count; i++)
 		if ((n = node_by_id(&mn->nodes, f[i].ino)) != NULL)
 			node_forget(&mn->nodes, n, f[i].nlookup, close_dh, mn);
+	node_table_room(mn);
 	fuse_reply_none(req);
 }
 

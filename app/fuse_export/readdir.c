@@ -128,10 +128,15 @@ fill_plus(fuse_req_t req, struct node *d, int32_t dh, char *buf, size_t size,
 				goto out;
 			n = node_enter(&mn->nodes, d, e[i].e.name,
 			    e[i].st.inode, export_type_of(&e[i].st));
-			if (n == NULL)
-				goto out;
-			n->nlink = e[i].st.nlink;
-			export_fill_entry(mn, n, &e[i].st, &ep);
+			if (n != NULL) {
+				n->nlink = e[i].st.nlink;
+				export_fill_entry(mn, n, &e[i].st, &ep);
+			} else {
+				/* The name without a node (ino 0): the
+				 * kernel lists it and looks it up later. */
+				export_node_table_full(mn);
+				memset(&ep, 0, sizeof(ep));
+			}
 			*used += fuse_add_direntry_plus(req, buf + *used,
 			    size - *used, e[i].e.name, &ep, *off + 1);
 		}
