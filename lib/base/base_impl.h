@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cairn/entrypoint.h>
 #include <cairn/rpc.h>
@@ -30,6 +32,25 @@ int ep_watch_modify(struct cairn_ep *ep, struct cairn_watch *w,
 
 /* Destroy every RPC object and async call of ep (entrypoint teardown). */
 void rpc_ep_cleanup(struct cairn_ep *ep);
+
+/*
+ * Read an eventfd whose open file a peer shares: the peer may clear
+ * O_NONBLOCK on it, or read the counter itself between our poll and our
+ * read. RWF_NOWAIT keeps this one read from blocking whatever the file's
+ * flags. Returns sizeof(*v), or -1 with errno (EAGAIN: counter zero;
+ * EOPNOTSUPP: a kernel without RWF_NOWAIT for eventfds).
+ */
+static inline ssize_t
+eventfd_read_nowait(int fd, uint64_t *v)
+{
+	struct iovec iov = { .iov_base = v, .iov_len = sizeof(*v) };
+	ssize_t r;
+
+	do
+		r = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
 
 static inline int
 fcntl_dupfd_cloexec(int fd)

@@ -169,8 +169,12 @@ sig_event(void *ctx, uint32_t events)
 	struct cairn_sig *s = ctx;
 	uint64_t count;
 
-	/* The eventfd counter sums all submits since the last read. */
-	if (read(s->fd, &count, sizeof(count)) != sizeof(count))
+	/*
+	 * The eventfd counter sums all submits since the last read. Its
+	 * submitters share the open file, so the read must not rely on its
+	 * O_NONBLOCK.
+	 */
+	if (eventfd_read_nowait(s->fd, &count) != sizeof(count))
 		return;
 	s->fn(s->ctx, count);
 }

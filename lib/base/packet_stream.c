@@ -44,6 +44,7 @@
 
 #include <cairn/packet_stream.h>
 
+#include "base_impl.h"
 #include "packet_stream_impl.h"
 
 #define GRAN_NONE	UINT64_MAX
@@ -154,7 +155,14 @@ drain(int fd, bool nonblock)
 
 	if (fd < 0)
 		return;
-	/* A blocking eventfd would stall on read() with a zero counter. */
+	/*
+	 * The peer holds the same open file: whatever O_NONBLOCK said at
+	 * set-up, it may have cleared it since, and it may read the counter
+	 * itself. A read that cannot block first; the poll fallback is for
+	 * kernels without RWF_NOWAIT on eventfds.
+	 */
+	if (eventfd_read_nowait(fd, &v) >= 0 || errno != EOPNOTSUPP)
+		return;
 	if (!nonblock && poll(&p, 1, 0) <= 0)
 		return;
 	r = read(fd, &v, sizeof(v));

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -920,6 +921,27 @@ t_split(void)
 	munmap(data, bulk);
 }
 
+/*
+ * A hostile peer shares the sink's wake eventfd (the same open file): it
+ * clears O_NONBLOCK after set-up and empties the counter. Draining must
+ * still return at once (an alarm turns a hang into a failure).
+ */
+static void
+t_drain_hostile(void)
+{
+	struct pair p;
+	int fl;
+
+	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	fl = fcntl(p.sink_fd, F_GETFL);
+	T_CHECK(fl >= 0 && fcntl(p.sink_fd, F_SETFL, fl & ~O_NONBLOCK) == 0);
+	alarm(5);
+	pkt_sink_drain_wake(p.sink);
+	alarm(0);
+	T_CHECK(1);	/* reached: the drain did not block */
+	pair_fini(&p);
+}
+
 int
 main(void)
 {
@@ -958,5 +980,7 @@ main(void)
 	    t_two_process);
 	T_RUN("ps-017", "rings and bulk buffer in separate mappings",
 	    t_split);
+	T_RUN("ps-018", "a drain never blocks on a wake eventfd a peer made "
+	    "blocking", t_drain_hostile);
 	return t_done();
 }
