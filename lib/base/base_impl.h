@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <poll.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <cairn/entrypoint.h>
 #include <cairn/rpc.h>
@@ -50,6 +52,35 @@ eventfd_read_nowait(int fd, uint64_t *v)
 		r = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
 	while (r < 0 && errno == EINTR);
 	return r;
+}
+
+/*
+ * Add one to an eventfd whose open file a peer shares. A write blocks only
+ * when the counter would pass its maximum, and only if the peer cleared
+ * O_NONBLOCK; writing only when poll says there is room keeps a peer that
+ * merely fills its counter from blocking us (a peer that refills it
+ * between the poll and the write still can: see the notes on signals).
+ * Returns 0, or -1 with errno; a full counter counts as done (the reader
+ * has plenty pending).
+ */
+static inline int
+eventfd_add_one(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	uint64_t one = 1;
+	ssize_t r;
+
+	do
+		r = poll(&p, 1, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	if (r == 0 || !(p.revents & POLLOUT))
+		return 0;
+	do
+		r = write(fd, &one, sizeof(one));
+	while (r < 0 && errno == EINTR);
+	return r == sizeof(one) || errno == EAGAIN ? 0 : -1;
 }
 
 static inline int

@@ -240,12 +240,8 @@ cairn_sig_cap_take(int *fd)
 int
 cairn_sig_submit(int sig_cap)
 {
-	uint64_t one = 1;
-
-	if (write(sig_cap, &one, sizeof(one)) == sizeof(one))
-		return 0;
-	/* A full counter (EAGAIN) means the receiver has plenty pending. */
-	return errno == EAGAIN ? 0 : -errno;
+	/* A full counter means the receiver has plenty pending. */
+	return eventfd_add_one(sig_cap) == 0 ? 0 : -errno;
 }
 
 /* --- timers --- */

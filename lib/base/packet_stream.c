@@ -134,16 +134,11 @@ fd_nonblock(int fd)
 static void
 kick(int fd)
 {
-	uint64_t one = 1;
-	ssize_t r;
-
 	if (fd < 0)
 		return;
 	/* An eventfd write only fails when the counter would overflow, in
 	 * which case the peer is awake anyway. */
-	do
-		r = write(fd, &one, sizeof(one));
-	while (r < 0 && errno == EINTR);
+	(void)eventfd_add_one(fd);
 }
 
 static void

@@ -942,6 +942,32 @@ t_drain_hostile(void)
 	pair_fini(&p);
 }
 
+/*
+ * A hostile sink fills its own wake counter to the maximum and clears
+ * O_NONBLOCK on the open file it shares with the source: the source's
+ * notify must not block on it (an alarm turns a hang into a failure).
+ */
+static void
+t_kick_hostile(void)
+{
+	uint64_t full = 0xfffffffffffffffeull;
+	struct pkt_desc d = { .offset = 0, .size = 1 };
+	struct pair p;
+	int fl;
+
+	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(!pkt_sink_arm(p.sink));		/* the sink "sleeps" */
+	T_CHECK(write(p.sink_fd, &full, sizeof(full)) == sizeof(full));
+	fl = fcntl(p.sink_fd, F_GETFL);
+	T_CHECK(fl >= 0 && fcntl(p.sink_fd, F_SETFL, fl & ~O_NONBLOCK) == 0);
+	T_CHECK(pkt_source_submit(p.src, &d) == 0);
+	alarm(5);
+	pkt_source_notify(p.src);
+	alarm(0);
+	T_CHECK(1);	/* reached: the notify did not block */
+	pair_fini(&p);
+}
+
 int
 main(void)
 {
@@ -982,5 +1008,7 @@ main(void)
 	    t_split);
 	T_RUN("ps-018", "a drain never blocks on a wake eventfd a peer made "
 	    "blocking", t_drain_hostile);
+	T_RUN("ps-019", "a notify never blocks on a full wake eventfd a peer "
+	    "made blocking", t_kick_hostile);
 	return t_done();
 }
