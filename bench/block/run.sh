@@ -101,10 +101,8 @@ chain_figures() {
 # one block_tester's Block session is routed to. blk_cache's quantum holds
 # its backend donation and reserve (16M each, for tx_buf_size) beside the
 # 64 MiB the hit figure reads.
-chain_config() {
-	case $1 in
-	file_blk)
-		cat <<-EOF
+file_blk_start() {
+	cat <<-EOF
 		<start name="file_blk">
 			<resource name="RAM" quantum="64M"/>
 			<provides> <service name="Block"/> </provides>
@@ -112,15 +110,16 @@ chain_config() {
 			<config host="disk" block_size="512" writeable="yes" direct="$direct"/>
 		</start>
 		EOF
+}
+
+chain_config() {
+	case $1 in
+	file_blk)
+		file_blk_start
 		;;
 	blk_cache)
+		file_blk_start
 		cat <<-EOF
-		<start name="file_blk">
-			<resource name="RAM" quantum="64M"/>
-			<provides> <service name="Block"/> </provides>
-			<host name="disk" resource="disk" writeable="yes"/>
-			<config host="disk" block_size="512" writeable="yes" direct="$direct"/>
-		</start>
 		<start name="blk_cache">
 			<resource name="RAM" quantum="128M"/>
 			<provides> <service name="Block"/> </provides>
@@ -133,13 +132,8 @@ chain_config() {
 		EOF
 		;;
 	part_blk)
+		file_blk_start
 		cat <<-EOF
-		<start name="file_blk">
-			<resource name="RAM" quantum="64M"/>
-			<provides> <service name="Block"/> </provides>
-			<host name="disk" resource="disk" writeable="yes"/>
-			<config host="disk" block_size="512" writeable="yes" direct="$direct"/>
-		</start>
 		<start name="part_blk">
 			<resource name="RAM" quantum="48M"/>
 			<provides> <service name="Block"/> </provides>
@@ -155,13 +149,8 @@ chain_config() {
 		EOF
 		;;
 	chain)
+		file_blk_start
 		cat <<-EOF
-		<start name="file_blk">
-			<resource name="RAM" quantum="64M"/>
-			<provides> <service name="Block"/> </provides>
-			<host name="disk" resource="disk" writeable="yes"/>
-			<config host="disk" block_size="512" writeable="yes" direct="$direct"/>
-		</start>
 		<start name="part_blk">
 			<resource name="RAM" quantum="48M"/>
 			<provides> <service name="Block"/> </provides>

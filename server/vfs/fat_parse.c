@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fat_parse.h"
+#include "utf8.h"
 
 #define FAT12_MAX_CLUSTERS	4084
 #define FAT16_MAX_CLUSTERS	65524
@@ -400,40 +401,6 @@ fat_lfn_feed(struct fat_lfn *l, const uint8_t *raw)
 	for (i = 0; i < FAT_LFN_CHARS; i++)
 		l->u[(ord - 1) * FAT_LFN_CHARS + i] = le16(raw + lfn_at[i]);
 	l->next = ord - 1;
-}
-
-/* Append code point cp as UTF-8; false when it does not fit. */
-static bool
-put_utf8(char *out, size_t cap, size_t *n, uint32_t cp)
-{
-	uint8_t b[4];
-	size_t k;
-
-	if (cp < 0x80) {
-		b[0] = (uint8_t)cp;
-		k = 1;
-	} else if (cp < 0x800) {
-		b[0] = (uint8_t)(0xc0 | cp >> 6);
-		b[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		k = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (uint8_t)(0xe0 | cp >> 12);
-		b[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		k = 3;
-	} else {
-		b[0] = (uint8_t)(0xf0 | cp >> 18);
-		b[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		k = 4;
-	}
-	if (*n + k + 1 > cap)
-		return false;
-	memcpy(out + *n, b, k);
-	*n += k;
-	out[*n] = '\0';
-	return true;
 }
 
 size_t

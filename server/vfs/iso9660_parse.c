@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "iso9660_parse.h"
+#include "utf8.h"
 
 static uint16_t
 le16(const uint8_t *p)
@@ -161,40 +162,6 @@ iso_date17(const uint8_t *d)
 	return days_from_civil(y, digits(d + 4, 2), digits(d + 6, 2)) * 86400 +
 	    digits(d + 8, 2) % 24 * 3600 + digits(d + 10, 2) % 60 * 60 +
 	    digits(d + 12, 2) % 60 - (int64_t)off * 15 * 60;
-}
-
-/* Append code point cp as UTF-8; false when it does not fit. */
-static bool
-put_utf8(char *out, size_t cap, size_t *n, uint32_t cp)
-{
-	uint8_t b[4];
-	size_t k;
-
-	if (cp < 0x80) {
-		b[0] = (uint8_t)cp;
-		k = 1;
-	} else if (cp < 0x800) {
-		b[0] = (uint8_t)(0xc0 | cp >> 6);
-		b[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		k = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (uint8_t)(0xe0 | cp >> 12);
-		b[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		k = 3;
-	} else {
-		b[0] = (uint8_t)(0xf0 | cp >> 18);
-		b[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3f));
-		b[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3f));
-		b[3] = (uint8_t)(0x80 | (cp & 0x3f));
-		k = 4;
-	}
-	if (*n + k + 1 > cap)
-		return false;
-	memcpy(out + *n, b, k);
-	*n += k;
-	out[*n] = '\0';
-	return true;
 }
 
 static size_t
