@@ -183,13 +183,40 @@ root_done(void *ctx, int status, const void *res, size_t size, int *fds,
 	server_kick(server, p);
 }
 
+/*
+ * Send rq's root call (op with args) to server's service p; its reply
+ * comes to root_done(). Returns 0, or -ENOMEM / the send's error, in which
+ * case rq is still the caller's.
+ */
+static int
+root_call(struct child *server, struct provided *p, struct request *rq,
+    uint32_t op, const void *args, size_t size)
+{
+	struct root_call *rc = calloc(1, sizeof(*rc));
+	int r;
+
+	if (rc == NULL)
+		return -ENOMEM;
+	rc->server = server;
+	rc->p = p;
+	rc->rq = rq;
+	p->busy = true;
+	p->inflight = rc;
+	r = rpc_call_async(server->init->env->ep, p->root, op, args, size,
+	    NULL, 0, root_done, rc);
+	if (r < 0) {
+		p->busy = false;
+		p->inflight = NULL;
+		free(rc);
+	}
+	return r;
+}
+
 /* Issue the next queued root call of service p at server, if any. */
 void
 server_kick(struct child *server, struct provided *p)
 {
-	struct init *in = server->init;
 	struct request *rq;
-	struct root_call *rc;
 	int r;
 
 	while (!p->busy && p->root >= 0 && (rq = p->queue) != NULL) {
@@ -199,26 +226,11 @@ server_kick(struct child *server, struct provided *p)
 
 			memset(&a, 0, sizeof(a));
 			snprintf(a.args, sizeof(a.args), "%s", rq->args);
-			rc = calloc(1, sizeof(*rc));
-			if (rc == NULL) {
-				reply_session(rq->pending, PARENT_UNAVAILABLE,
-				    0, -1, "init is out of memory");
-				free(rq);
-				continue;
-			}
-			rc->server = server;
-			rc->p = p;
-			rc->rq = rq;
-			p->busy = true;
-			p->inflight = rc;
-			r = rpc_call_async(in->env->ep, p->root, ROOT_SESSION,
-			    &a, sizeof(a), NULL, 0, root_done, rc);
+			r = root_call(server, p, rq, ROOT_SESSION, &a, sizeof(a));
 			if (r < 0) {
-				p->busy = false;
-				p->inflight = NULL;
-				free(rc);
 				reply_session(rq->pending, PARENT_UNAVAILABLE,
-				    0, -1, "server busy");
+				    0, -1, r == -ENOMEM ? "init is out of "
+				    "memory" : "server busy");
 				free(rq);
 			}
 		} else {
@@ -229,24 +241,10 @@ server_kick(struct child *server, struct provided *p)
 			 * its own sessions, and a server that asks its parent
 			 * for something while closing cannot deadlock init.
 			 */
-			rc = calloc(1, sizeof(*rc));
-			if (rc == NULL) {
-				close_done(server, rq, RPC_E_NOMEM);
-				free(rq);
-				continue;
-			}
-			rc->server = server;
-			rc->p = p;
-			rc->rq = rq;
-			p->busy = true;
-			p->inflight = rc;
-			r = rpc_call_async(in->env->ep, p->root, ROOT_CLOSE,
-			    &ca, sizeof(ca), NULL, 0, root_done, rc);
+			r = root_call(server, p, rq, ROOT_CLOSE, &ca, sizeof(ca));
 			if (r < 0) {
-				p->busy = false;
-				p->inflight = NULL;
-				free(rc);
-				close_done(server, rq, r);
+				close_done(server, rq, r == -ENOMEM ?
+				    RPC_E_NOMEM : r);
 				free(rq);
 			}
 		}
