@@ -22,6 +22,7 @@
 #include <cairn/session/parent.h>
 #include <cairn/session/root.h>
 
+#include "bypass.h"
 #include "lru.h"
 
 #define EVICT_BATCH	16	/* fewest chunks an eviction step frees */
@@ -56,7 +57,7 @@ struct mem {
 	uint64_t granted;		/* bytes the parent granted us */
 };
 
-enum bjob_kind { BJ_FILL, BJ_WB, BJ_SYNC };
+enum bjob_kind { BJ_FILL, BJ_WB, BJ_SYNC, BJ_BYPASS_SYNC };
 
 /* One backend request in flight. */
 struct bjob {
@@ -66,6 +67,15 @@ struct bjob {
 	uint64_t nr, cnt;		/* FILL and WB: the blocks */
 	struct block_request *waiters;	/* FILL: client reads, via priv */
 	struct bjob *next;		/* free list, or the list of fills */
+};
+
+/* A piece of a bypassed client request at the bypass session. */
+struct djob {
+	struct block_job job;
+	struct main *m;
+	struct block_request *req;
+	struct bypass_range range;	/* WRITE: in m->bp_writes meanwhile */
+	struct djob *next;		/* free list */
 };
 
 /* A FIFO of client requests, linked through their priv field. */
@@ -78,6 +88,8 @@ struct counters {
 	uint64_t writes, syncs;		/* client WRITEs and SYNCs */
 	uint64_t fills, fill_errors;	/* device reads for misses */
 	uint64_t wb_errors;		/* failed write-backs (retried) */
+	uint64_t bypassed;		/* client READs and WRITEs sent to
+					 * the device directly */
 };
 
 /* What a stats report shows; compared to skip reports without news. */
@@ -115,6 +127,25 @@ struct main {
 	struct cairn_sig *after_batch;	/* ... and is finished by this */
 	int after_batch_cap;
 
+	/*
+	 * The bypass (direct.c): a second backend session, lent the client's
+	 * bulk buffer, for large requests over ranges the cache does not
+	 * hold.
+	 */
+	uint64_t bypass_blocks;		/* requests this large, 0: off */
+	bool bypass_off;		/* the backend refused: warned once */
+	struct block_client *bp;	/* NULL: none */
+	bool bp_live;			/* bp holds the open session's buffer */
+	uint64_t bp_piece;		/* blocks per bypass request */
+	uint32_t bp_align;		/* bp's payload alignment (log2) */
+	struct djob *djobs, *dfree;
+	unsigned djobs_n, dfree_n;
+	struct bypass_range *bp_writes;	/* bypassed writes in flight */
+	bool bp_written;		/* some acknowledged since bp's last
+					 * SYNC */
+	bool bp_syncing;		/* a SYNC of bp is in flight */
+	bool bp_release;		/* close bp once the sync round ends */
+
 	/* the client */
 	struct block_server *srv;
 	bool open;			/* a session is held */
@@ -127,7 +158,8 @@ struct main {
 	bool round;			/* a round is underway */
 	bool round_close;		/* ... for a closed session */
 	bool round_failed;		/* a write-back of it failed */
-	bool round_backend;		/* its backend SYNC is in flight */
+	unsigned round_syncs;		/* its backend SYNCs in flight (of be,
+					 * and of bp when it wrote) */
 	bool close_pending;		/* a closed session awaits its round */
 	uint64_t round_written;		/* blocks written when it began */
 	bool flushing;			/* a flush pass is underway */
@@ -166,6 +198,8 @@ void mem_drain_end(struct mem *mm);
 /* main.c */
 /* A backend job completed: make sure what waited on it runs. */
 void backend_progress(struct main *m);
+/* Bracket c's completions as the backend's (for the bypass session). */
+void backend_hooks(struct main *m, struct block_client *c);
 
 /* cache.c */
 extern const struct block_driver_ops cache_ops;
@@ -177,6 +211,34 @@ void cache_kick(struct main *m);
  * when there is no room now).
  */
 uint64_t cache_room(struct main *m, uint64_t nr, uint64_t cnt);
+
+/* direct.c */
+/*
+ * The client session with bulk buffer bulk_fd opened: open the bypass
+ * session lent that buffer, unless bypass is off or a closed session's
+ * bypass session is still there. Warns once and turns bypass off when the
+ * backend refuses.
+ */
+void direct_open(struct main *m, int bulk_fd);
+/*
+ * Whether r may bypass, going by its size alone (the caller checks the
+ * cache with bypass_way()).
+ */
+bool direct_eligible(const struct main *m, const struct block_request *r);
+/*
+ * Send r to the device through the bypass session, in pieces the backend
+ * takes. Returns 0 (completed when the device acknowledged every piece),
+ * -EAGAIN (no room at the bypass session now) or -ENOTSUP (r cannot
+ * bypass: take the cached path).
+ */
+int direct_run(struct main *m, struct block_request *r);
+/* Bypassed requests in flight. */
+unsigned direct_in_flight(const struct main *m);
+/* The client session's last request completed: close the bypass session
+ * (once a sync round underway synced it). */
+void direct_release(struct main *m);
+/* Close the bypass session now (no request of it in flight). */
+void direct_close(struct main *m);
 
 /* writeback.c */
 struct bjob *job_get(struct main *m);

@@ -313,19 +313,38 @@ run_write(struct main *m, struct block_request *r)
 	return 0;
 }
 
-/* Returns 0 (completed or waiting on a fill) or -EAGAIN (no room yet). */
+/*
+ * Returns 0 (completed, bypassed, or waiting on a fill) or -EAGAIN (no
+ * room yet, or a bypassed write to its chunks in flight). A request
+ * bypasses the cache only before any of it was done on the cached path;
+ * what is left of one on the cached path waits for bypassed writes it
+ * touches (bypass.h).
+ */
 static int
 run(struct main *m, struct block_request *r)
 {
-	switch (r->op) {
-	case BLOCK_OP_READ:
-		return run_read(m, r);
-	case BLOCK_OP_WRITE:
-		return run_write(m, r);
-	default:
+	uint64_t nr = r->block_number + DONE(r);
+	bool fresh = r->driver_data == 0;
+	int err;
+
+	if (r->op != BLOCK_OP_READ && r->op != BLOCK_OP_WRITE) {
 		block_complete(r, false);
 		return 0;
 	}
+	switch (bypass_way(m->lru, m->bp_writes, nr,
+	    r->block_number + r->block_count - nr,
+	    fresh && direct_eligible(m, r))) {
+	case BYPASS_DEVICE:
+		if ((err = direct_run(m, r)) != -ENOTSUP)
+			return err;
+		/* It cannot bypass: nothing cached, nothing to wait for. */
+		break;
+	case BYPASS_WAIT:
+		return -EAGAIN;
+	case BYPASS_CACHE:
+		break;
+	}
+	return r->op == BLOCK_OP_READ ? run_read(m, r) : run_write(m, r);
 }
 
 void
@@ -340,7 +359,8 @@ cache_kick(struct main *m)
 		 * No room. Completions of what is in flight make some;
 		 * with nothing in flight nothing ever will.
 		 */
-		if (block_client_in_flight(m->be) > 0) {
+		if (block_client_in_flight(m->be) > 0 ||
+		    direct_in_flight(m) > 0) {
 			rq_push_front(&m->waitq, r);
 			break;
 		}
@@ -383,6 +403,8 @@ drv_open(void *ctx, const char *label, const char *args, uint64_t quota,
 	m->mem.reserve = m->mem.reserve_base + BLOCK_SESSION_COST + quota;
 	if (m->verbose)
 		cairn_log(m->env, "session of \"%s\" opened", label);
+	/* Inside init's call to us, as part_blk does: see its main.c. */
+	direct_open(m, block_session_bulk_fd(s));
 	return ROOT_OK;
 }
 
@@ -424,6 +446,8 @@ drv_close(void *ctx, void *sctx)
 	if (!m->open)
 		return;
 	m->open = false;
+	/* Bypassed requests complete when the device is done with them. */
+	m->bp_live = false;
 	rq_complete_all(&m->waitq, false);
 	for (f = m->fills; f != NULL; f = f->next) {
 		for (w = f->waiters; w != NULL; w = next) {
@@ -436,9 +460,17 @@ drv_close(void *ctx, void *sctx)
 	writeback_close(m);
 }
 
+/* The closed session's last request completed. */
+static void
+drv_release(void *ctx, void *sctx)
+{
+	direct_release(ctx);
+}
+
 const struct block_driver_ops cache_ops = {
 	.open = drv_open,
 	.submit = drv_submit,
 	.batch_end = drv_batch_end,
 	.close = drv_close,
+	.release = drv_release,
 };

@@ -10,16 +10,20 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "blk_cache.h"
 
 #define SLAB_DEFAULT	(256u * 1024)
+/* Requests from this size on bypass: 1 MiB streams do, 4 KiB ones not. */
+#define BYPASS_DEFAULT	(256u * 1024)
 
 struct settings {
 	bool verbose;
 	uint64_t writeback_ms;
 	uint64_t slab;
 	uint64_t tx_buf;
+	uint64_t bypass;		/* bytes, 0: off */
 };
 
 /*
@@ -30,11 +34,14 @@ static int
 config_read(struct main *m, const struct xml_node *cfg, struct settings *s)
 {
 	struct xml_error err;
+	char v[16];
+	int r;
 
 	s->verbose = false;
 	s->writeback_ms = 0;
 	s->slab = SLAB_DEFAULT;
 	s->tx_buf = BLOCK_TX_BUF_DEFAULT;
+	s->bypass = BYPASS_DEFAULT;
 	if (xml_attr_get_bool(cfg, "verbose", &s->verbose, &err) == -EINVAL ||
 	    xml_attr_get_u64(cfg, "writeback_ms", &s->writeback_ms, &err) ==
 	    -EINVAL ||
@@ -43,6 +50,22 @@ config_read(struct main *m, const struct xml_node *cfg, struct settings *s)
 	    -EINVAL) {
 		cairn_error(m->env, "config:%u:%u: %s", err.line, err.col,
 		    err.msg);
+		return -EINVAL;
+	}
+	/* bypass: "no", or a size (0 is off as well). */
+	r = xml_attr_get_str(cfg, "bypass", v, sizeof(v), &err);
+	if (r == 0 && strcmp(v, "no") != 0)
+		r = xml_attr_get_size(cfg, "bypass", &s->bypass, &err);
+	else if (r == 0)
+		s->bypass = 0;
+	if (r < 0 && r != -ENOENT) {
+		cairn_error(m->env, "config:%u:%u: %s", err.line, err.col,
+		    err.msg);
+		return -EINVAL;
+	}
+	if (s->bypass != 0 && s->bypass < 4096) {
+		cairn_error(m->env, "config: bypass=\"%llu\" must be \"no\", 0 "
+		    "or a size of at least 4K", (unsigned long long)s->bypass);
 		return -EINVAL;
 	}
 	if (s->slab < 16 * 1024 || s->slab > (64u << 20) || s->slab % 4096) {
@@ -133,6 +156,12 @@ backend_end(void *ctx)
 	(void)cairn_sig_submit(m->after_batch_cap);
 }
 
+void
+backend_hooks(struct main *m, struct block_client *c)
+{
+	block_client_set_batch_hooks(c, backend_begin, backend_end, m);
+}
+
 /* Also for completions outside a batch (the backend died). */
 void
 backend_progress(struct main *m)
@@ -183,7 +212,7 @@ die(struct main *m)
 }
 
 static void
-backend_open(struct main *m, uint64_t tx_buf)
+backend_open(struct main *m, uint64_t tx_buf, uint64_t bypass)
 {
 	char detail[160] = "";
 	unsigned i, n;
@@ -219,9 +248,14 @@ backend_open(struct main *m, uint64_t tx_buf)
 		cairn_error(m->env, "out of memory for a signal");
 		die(m);
 	}
-	block_client_set_batch_hooks(m->be, backend_begin, backend_end, m);
+	backend_hooks(m, m->be);
 	/* See memory.c: its pages we touch are charged to us. */
 	m->mem.reserve_base += (tx_buf + 4095) & ~4095ull;
+	/* The bypass session's donation, and its rings we write to. */
+	m->bypass_blocks = (bypass + m->info.block_size - 1) /
+	    m->info.block_size;
+	if (m->bypass_blocks != 0)
+		m->mem.reserve_base += BLOCK_SESSION_QUOTA(BLOCK_RINGS_BUF);
 	m->mem.reserve = m->mem.reserve_base;
 }
 
@@ -307,7 +341,7 @@ construct(struct cairn_env *env)
 	    config_read(&m, &cfg, &s) < 0)
 		die(&m);
 	mem_init(&m.mem, &m, s.slab);
-	backend_open(&m, s.tx_buf);
+	backend_open(&m, s.tx_buf, s.bypass);
 	if ((r = lru_create(&m.mem.alloc, m.info.block_size,
 	    m.info.block_count, &m.lru)) < 0) {
 		cairn_error(env, "cannot create the cache: %s", r == -ENOMEM ?

@@ -40,6 +40,7 @@ gen(struct xml_gen *g, void *ctx)
 	xml_gen_attr_u64(g, "fills", f->cnt.fills);
 	xml_gen_attr_u64(g, "fill_errors", f->cnt.fill_errors);
 	xml_gen_attr_u64(g, "writeback_errors", f->cnt.wb_errors);
+	xml_gen_attr_u64(g, "bypassed", f->cnt.bypassed);
 	xml_gen_open(g, "memory");
 	xml_gen_attr_u64(g, "chunks", f->lru.chunks);
 	xml_gen_attr_u64(g, "dirty", f->lru.dirty);

@@ -141,7 +141,7 @@ round_begin(struct main *m)
 	m->round_close = m->close_pending;
 	m->close_pending = false;
 	m->round_failed = false;
-	m->round_backend = false;
+	m->round_syncs = 0;
 	lru_stats(m->lru, &st);
 	m->round_written = st.written;
 	flush_start(m);
@@ -154,6 +154,9 @@ round_end(struct main *m, bool ok)
 
 	m->round = false;
 	rq_complete_all(&m->sync_round, ok);
+	/* A closed session's bypass session waited for this round. */
+	if (m->bp_release && !m->bp_syncing)
+		direct_close(m);
 	if (!m->round_close)
 		return;
 	lru_stats(m->lru, &st);
@@ -171,29 +174,68 @@ sync_done(struct block_job *j)
 	struct bjob *b = j->ctx;
 	struct main *m = b->m;
 
+	if (b->kind == BJ_BYPASS_SYNC) {
+		m->bp_syncing = false;
+		/* Its writes are not known to be durable: next round. */
+		if (!j->success)
+			m->bp_written = true;
+	}
+	if (!j->success)
+		m->round_failed = true;
 	job_put(m, b);
 	backend_progress(m);
-	m->round_backend = false;
-	round_end(m, j->success && !m->round_failed);
+	if (--m->round_syncs == 0)
+		round_end(m, !m->round_failed);
 }
 
-/* Ask the backend to SYNC; false when it cannot be asked now. */
+/*
+ * Ask the backend to SYNC, and the bypass session as well when it
+ * acknowledged writes since its last SYNC; false when they cannot be
+ * asked now (no job or no room: asked again after the next completions),
+ * or when the round failed at once. A broken session fails the round.
+ */
 static bool
 backend_sync(struct main *m)
 {
-	struct bjob *b;
+	bool bp = m->bp != NULL && m->bp_written;
+	struct bjob *b, *p = NULL;
+	int err;
 
 	if ((b = job_get(m)) == NULL)
 		return false;
+	if (bp && (p = job_get(m)) == NULL) {
+		job_put(m, b);
+		return false;
+	}
+	if (bp) {
+		p->kind = BJ_BYPASS_SYNC;
+		block_job_init(&p->job, BLOCK_OP_SYNC, 0, 0, sync_done, p);
+		if ((err = block_job_submit(m->bp, &p->job)) < 0) {
+			job_put(m, p);
+			if (err == -EAGAIN && direct_in_flight(m) > 0) {
+				job_put(m, b);
+				return false;
+			}
+			m->round_failed = true;
+		} else {
+			m->bp_written = false;
+			m->bp_syncing = true;
+			m->round_syncs++;
+		}
+	}
 	b->kind = BJ_SYNC;
 	block_job_init(&b->job, BLOCK_OP_SYNC, 0, 0, sync_done, b);
-	if (block_job_submit(m->be, &b->job) < 0) {
+	if ((err = block_job_submit(m->be, &b->job)) < 0) {
 		job_put(m, b);
-		if (block_client_in_flight(m->be) == 0)
+		if (err == -EAGAIN && m->round_syncs == 0 &&
+		    block_client_in_flight(m->be) > 0)
+			return false;
+		m->round_failed = true;
+		if (m->round_syncs == 0)
 			round_end(m, false);
 		return false;
 	}
-	m->round_backend = true;
+	m->round_syncs++;
 	return true;
 }
 
@@ -210,7 +252,10 @@ writeback_step(struct main *m)
 			round_begin(m);
 			continue;
 		}
-		if (m->round_backend || m->flushing || m->wb_inflight > 0)
+		if (m->round_syncs > 0 || m->flushing || m->wb_inflight > 0)
+			return;
+		/* A closed session's round covers its bypassed writes. */
+		if (m->round_close && m->bp_writes != NULL)
 			return;
 		if (m->round_failed) {
 			round_end(m, false);
