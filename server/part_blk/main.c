@@ -18,14 +18,17 @@
  * geometry carries the backend's alignment and request limit, so whatever
  * passed our framework's checks passes the backend's. Requests complete in
  * any order; the backend session has as many job slots as the client's,
- * so it is never short of room. When the client is gone its buffer is
- * withdrawn and the backend session kept for the next one.
+ * so it is never short of room. When the client's session is gone and its
+ * last request completed, its backend session is closed. A client that
+ * lends us its own buffer (bulk="client") gets its backend session at its
+ * first request. One client may hold several sessions of its partition
+ * (blk_cache's second one carries its bypassed requests), each with a
+ * backend session of its own.
  *
- * A backend that refuses a second session (blk_cache serves one client; a
- * part_blk below serves a partition once) or zero_copy="no" leaves the
- * copying path: requests go through the shared backend session, which
- * also read the table, their payloads copied between the client's buffer
- * and that session's; when it has no room the framework holds the request
+ * A backend that refuses a second session (blk_cache serves one client)
+ * or zero_copy="no" leaves the copying path: requests go through the
+ * shared backend session, which also read the table, their payloads
+ * copied between the client's buffer and that session's; when it has no room the framework holds the request
  * and offers it again on the next completion. A table that cannot be read
  * is logged as an error and every session is refused with the reason, so
  * no client waits forever.
@@ -114,62 +117,23 @@ zero_copy_off(struct main *m, const char *why)
 }
 
 /*
- * ps's backend session has no request in flight (its client is gone, or
- * never used it): withdraw the buffer (the backend unmaps it) and keep
- * the session for the partition's next client. One that refuses is left
- * alone and not used again.
- */
-static void
-backend_keep(struct main *m, struct psession *ps)
-{
-	struct idle_be *ib;
-	int r;
-
-	if (ps->be == NULL)
-		return;
-	if ((r = block_client_rebind_bulk(ps->be, -1)) < 0) {
-		cairn_warn(m->env, "partition %u: cannot withdraw \"%s\"'s "
-		    "buffer from the backend: %s", ps->part->number, ps->label,
-		    strerror(-r));
-	} else if ((ib = malloc(sizeof(*ib))) != NULL) {
-		ib->c = ps->be;
-		ib->next = m->idle[ps->part->number];
-		m->idle[ps->part->number] = ib;
-	}
-	ps->be = NULL;
-}
-
-/*
- * Lend ps's bulk buffer to a backend session for its partition: an idle
- * one kept from an earlier client, or a new one. Returns 0 or -errno with
- * detail.
+ * Lend ps's bulk buffer to a backend session of its own. Returns 0 or
+ * -errno with detail.
  */
 static int
 backend_session(struct main *m, struct psession *ps, int bulk_fd,
     char *detail, size_t dcap)
 {
-	struct idle_be **list = &m->idle[ps->part->number], *ib;
 	struct block_client *be = NULL;
 	unsigned i, n;
 	int r;
 
-	if ((ib = *list) != NULL) {
-		*list = ib->next;
-		be = ib->c;
-		free(ib);
-		if ((r = block_client_rebind_bulk(be, bulk_fd)) < 0) {
-			/* Not used again (see backend_keep()). */
-			snprintf(detail, dcap, "the backend refused the buffer: "
-			    "%s", strerror(-r));
-			return r;
-		}
-	} else if ((r = block_client_open_bulk(m->env, "", bulk_fd, &be,
-	    detail, dcap)) < 0)
+	if ((r = block_client_open_bulk(m->env, "", bulk_fd, &be, detail,
+	    dcap)) < 0)
 		return r;
 	n = block_client_max_jobs(be);
 	if ((ps->jobs = calloc(n, sizeof(*ps->jobs))) == NULL) {
-		ps->be = be;
-		backend_keep(m, ps);
+		block_client_close(be);
 		snprintf(detail, dcap, "out of memory for %u requests", n);
 		return -ENOMEM;
 	}
@@ -182,6 +146,24 @@ backend_session(struct main *m, struct psession *ps, int bulk_fd,
 	return 0;
 }
 
+/*
+ * A client that lent us its buffer (bulk="client") had none when its
+ * session opened; at its first request it has: lend it on. A backend
+ * that refuses turns zero copy off, as at open.
+ */
+static void
+backend_late(struct main *m, struct psession *ps, struct block_request *r)
+{
+	char detail[128] = "";
+	int fd = block_session_bulk_fd(r->session), err;
+
+	ps->late = false;
+	if (!m->zero_copy || fd < 0)
+		return;
+	if ((err = backend_session(m, ps, fd, detail, sizeof(detail))) < 0)
+		zero_copy_off(m, detail[0] ? detail : strerror(-err));
+}
+
 static int
 submit(void *ctx, struct block_request *r)
 {
@@ -190,6 +172,8 @@ submit(void *ctx, struct block_request *r)
 	struct pjob *pj;
 	int err;
 
+	if (ps->late)
+		backend_late(m, ps, r);
 	if (ps->be == NULL)
 		return copy_submit(m, ps, r);
 	if ((pj = ps->free_jobs) == NULL)
@@ -240,7 +224,9 @@ open_session(void *ctx, const char *label, const char *args, uint64_t quota,
 		    detail);
 		return ROOT_UNAVAILABLE;
 	}
-	if (m->users[p->number] != NULL) {
+	/* More sessions of the same client: blk_cache opens two. */
+	if (m->users[p->number] != NULL &&
+	    strcmp(m->users[p->number]->label, label) != 0) {
 		snprintf(detail, dcap, "partition %u is in use by \"%s\"",
 		    p->number, m->users[p->number]->label);
 		cairn_warn(m->env, "session for \"%s\" refused: %s", label,
@@ -261,12 +247,14 @@ open_session(void *ctx, const char *label, const char *args, uint64_t quota,
 	 * opened here, inside init's session request to us, because init
 	 * then sends us no other root call (it would wait for our answer
 	 * while we wait for it). A client that supplies its buffer itself
-	 * (bulk="client") has none yet: its requests are copied.
+	 * (bulk="client") has none yet: its backend session is opened at its
+	 * first request (backend_late()), when init is not waiting for us.
 	 */
 	if (m->zero_copy && block_session_bulk_fd(s) >= 0 &&
 	    (r = backend_session(m, ps, block_session_bulk_fd(s), detail,
 	    dcap)) < 0)
 		zero_copy_off(m, detail[0] ? detail : strerror(-r));
+	ps->late = m->zero_copy && block_session_bulk_fd(s) < 0;
 	detail[0] = '\0';
 	geo->block_count = p->count;
 	geo->block_size = m->binfo->block_size;
@@ -278,17 +266,19 @@ open_session(void *ctx, const char *label, const char *args, uint64_t quota,
 	geo->ops |= m->binfo->ops & BLOCK_OPS_SYNC;
 	/*
 	 * Forwarded requests go on unchanged: the backend's limits are the
-	 * client's. Copied ones must fit the shared session's buffer.
+	 * client's. Copied ones must fit the shared session's buffer, and so
+	 * must those of a late one, in case it ends up copied.
 	 */
 	geo->align_log2 = m->binfo->align_log2;
 	geo->max_blocks = ps->be != NULL ? m->binfo->max_blocks :
 	    m->max_blocks;
+	ps->next_user = m->users[p->number];
 	m->users[p->number] = ps;
 	*sctx = ps;
 	cairn_log(m->env, "session \"%s\": partition %u, LBA %llu (%llu "
 	    "blocks), %s%s", label, p->number, (unsigned long long)p->start,
 	    (unsigned long long)p->count, ps->writeable ? "writeable" :
-	    "read-only", ps->be != NULL ? "" : ", copied");
+	    "read-only", ps->be != NULL || ps->late ? "" : ", copied");
 	return ROOT_OK;
 }
 
@@ -296,18 +286,27 @@ static void
 close_session(void *ctx, void *sctx)
 {
 	struct main *m = ctx;
-	struct psession *ps = sctx;
+	struct psession *ps = sctx, **pp;
 
 	/* Requests at the backend complete on their own (job_done). */
-	m->users[ps->part->number] = NULL;
+	for (pp = &m->users[ps->part->number]; *pp != NULL;
+	    pp = &(*pp)->next_user)
+		if (*pp == ps) {
+			*pp = ps->next_user;
+			break;
+		}
 }
 
+/*
+ * The last request completed: the backend session goes too (init closes
+ * sessions without waiting for the server, so we may call it here).
+ */
 static void
 release_session(void *ctx, void *sctx)
 {
 	struct psession *ps = sctx;
 
-	backend_keep(ctx, ps);
+	block_client_close(ps->be);
 	free(ps->jobs);
 	free(ps);
 }

@@ -28,12 +28,6 @@
 
 struct psession;
 
-/* A kept backend session without a client. */
-struct idle_be {
-	struct block_client *c;
-	struct idle_be *next;
-};
-
 /* A request of a client on its way through the backend. */
 struct pjob {
 	struct block_job job;		/* the backend's side */
@@ -54,6 +48,9 @@ struct psession {
 	bool writeable;
 	struct block_client *be;	/* NULL until lent the buffer, and
 					 * when requests are copied */
+	bool late;			/* bulk="client": open be at the
+					 * first request */
+	struct psession *next_user;	/* of the same partition */
 	struct pjob *jobs;		/* one per backend job slot */
 	struct pjob *free_jobs;
 };
@@ -71,16 +68,11 @@ struct main {
 	struct block_server *srv;
 	struct part_table *table;	/* NULL until parsed */
 	int table_err;			/* 0, or why no session can be had */
-	struct psession *users[PART_MAX + 1];	/* by partition number */
 	/*
-	 * Idle backend sessions by partition number: opened for a client of
-	 * the partition and kept when it left, its buffer withdrawn, for the
-	 * next client (closing would mean a call to our parent from within
-	 * its own call to us when it closes a client session). Usually one;
-	 * another is opened when a new client comes while the old one's
-	 * requests are still at the device.
+	 * Sessions by partition number: one client's (blk_cache opens two
+	 * sessions), linked through next_user.
 	 */
-	struct idle_be *idle[PART_MAX + 1];
+	struct psession *users[PART_MAX + 1];
 	struct reporter reporter;
 	bool report;			/* <report partitions="yes"/> */
 };
