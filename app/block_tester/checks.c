@@ -13,10 +13,96 @@
 
 /* Largest replayed request, so a typo cannot ask for gigabytes. */
 #define REPLAY_MAX_BYTES	(16u << 20)
+/* Requests of a replay in flight together (wait="no"), at most. */
+#define REPLAY_ASYNC_MAX	64
+
+/*
+ * Requests submitted with wait="no": in flight together with what follows
+ * up to the next request that waits (or the end of the replay). Their
+ * reads are not verified, since their order against the others is the
+ * server's; they must succeed.
+ */
+struct replay_async {
+	struct block_job jobs[REPLAY_ASYNC_MAX];
+	unsigned idx[REPLAY_ASYNC_MAX];
+	unsigned n;
+};
+
+static void
+async_done(struct block_job *j)
+{
+	(void)j;
+}
 
 static int
-replay_one(struct main *mn, const struct xml_node *r, uint64_t seed,
-    bool verify, unsigned idx, char *why, size_t cap)
+async_drain(struct main *mn, struct replay_async *a, char *why, size_t cap)
+{
+	unsigned i;
+	int res = 0;
+
+	if (a->n == 0)
+		return 0;
+	if (block_client_drain(mn->blk, -1) < 0) {
+		snprintf(why, cap, "the server is gone");
+		res = -EIO;
+	}
+	for (i = 0; i < a->n; i++) {
+		if (res == 0 && !a->jobs[i].success) {
+			snprintf(why, cap, "request %u (%s %llu+%llu, not "
+			    "waited for) failed: %s", a->idx[i],
+			    a->jobs[i].op == BLOCK_OP_WRITE ? "write" : "read",
+			    (unsigned long long)a->jobs[i].block_number,
+			    (unsigned long long)a->jobs[i].block_count,
+			    block_pkt_status_str(a->jobs[i].status));
+			res = -EIO;
+		}
+		block_job_release(mn->blk, &a->jobs[i]);
+	}
+	a->n = 0;
+	return res;
+}
+
+static int
+async_submit(struct main *mn, struct replay_async *a, bool write,
+    uint64_t lba, uint64_t cnt, uint64_t seed, unsigned idx, char *why,
+    size_t cap)
+{
+	uint32_t bs = mn->info->block_size;
+	struct block_job *j;
+	uint64_t i;
+	int err;
+
+	if (a->n == REPLAY_ASYNC_MAX) {
+		snprintf(why, cap, "request %u: more than %u requests not waited "
+		    "for", idx, REPLAY_ASYNC_MAX);
+		return -EINVAL;
+	}
+	j = &a->jobs[a->n];
+	block_job_init(j, write ? BLOCK_OP_WRITE : BLOCK_OP_READ, lba, cnt,
+	    async_done, NULL);
+	if ((err = block_job_alloc(mn->blk, j)) < 0) {
+		snprintf(why, cap, "request %u: no room in the buffer for %llu "
+		    "blocks beside the others in flight", idx,
+		    (unsigned long long)cnt);
+		return err;
+	}
+	if (write)
+		for (i = 0; i < cnt; i++)
+			pattern_fill((uint8_t *)j->payload + i * bs, bs,
+			    lba + i, seed);
+	if ((err = block_job_submit(mn->blk, j)) < 0) {
+		block_job_release(mn->blk, j);
+		snprintf(why, cap, "request %u: not submitted: %s", idx,
+		    strerror(-err));
+		return err;
+	}
+	a->idx[a->n++] = idx;
+	return 0;
+}
+
+static int
+replay_one(struct main *mn, struct replay_async *a, const struct xml_node *r,
+    uint64_t seed, bool verify, unsigned idx, char *why, size_t cap)
 {
 	uint32_t bs = mn->info->block_size;
 	char type[16], expect[8];
@@ -31,6 +117,20 @@ replay_one(struct main *mn, const struct xml_node *r, uint64_t seed,
 	cnt = xml_attr_u64(r, "count", 1);
 	want_fail = strcmp(expect, "fail") == 0;
 	verify = xml_attr_bool(r, "verify", verify);
+	seed = xml_attr_u64(r, "seed", seed);
+	if (!xml_attr_bool(r, "wait", true)) {
+		if (want_fail || cnt == 0 || cnt > REPLAY_MAX_BYTES / bs ||
+		    (strcmp(type, "read") != 0 && strcmp(type, "write") != 0)) {
+			snprintf(why, cap, "request %u: wait=\"no\" takes a "
+			    "read or write of 1 block up to %u bytes expected "
+			    "to succeed", idx, REPLAY_MAX_BYTES);
+			return -EINVAL;
+		}
+		return async_submit(mn, a, strcmp(type, "write") == 0, lba,
+		    cnt, seed, idx, why, cap);
+	}
+	if ((res = async_drain(mn, a, why, cap)) < 0)
+		return res;
 	if (strcmp(type, "sync") == 0) {
 		res = block_client_sync(mn->blk);
 		goto verdict;
@@ -96,16 +196,25 @@ test_replay(struct main *mn, const struct xml_node *n, char *why, size_t cap)
 {
 	uint64_t seed = xml_attr_u64(n, "seed", 1);
 	bool verify = xml_attr_bool(n, "verify", false);
+	static struct replay_async a;
 	struct xml_node r;
 	unsigned idx = 0;
 	int ok, err;
 
+	a.n = 0;
 	for (ok = xml_node_first(n, "request", &r) == 0; ok;
 	    ok = xml_node_next(&r, "request", &r) == 0) {
-		if ((err = replay_one(mn, &r, seed, verify, idx, why, cap)) < 0)
+		if ((err = replay_one(mn, &a, &r, seed, verify, idx, why,
+		    cap)) < 0) {
+			(void)block_client_drain(mn->blk, -1);
+			for (unsigned i = 0; i < a.n; i++)
+				block_job_release(mn->blk, &a.jobs[i]);
 			return err;
+		}
 		idx++;
 	}
+	if ((err = async_drain(mn, &a, why, cap)) < 0)
+		return err;
 	snprintf(why, cap, "%u requests", idx);
 	return 0;
 }
