@@ -5,8 +5,8 @@
  *
  * One struct main holds everything: the config, the cache memory (slabs
  * of RAM dataspaces), the chunk index (lru.h), the backend session with
- * its job pool, the one client session with its queues, and the sync and
- * flush state. All of it runs on the entrypoint.
+ * its job pool, the bypass session, the one client session with its
+ * queues, and the sync and flush state. All of it runs on the entrypoint.
  */
 #ifndef BLK_CACHE_H
 #define BLK_CACHE_H

@@ -13,9 +13,11 @@
  * flush passes run until no block is dirty and no write-back is in flight
  * (a block rewritten during the round is written again, so a client that
  * keeps rewriting blocks delays its own sync), then the backend is asked
- * to SYNC, and the requests are acknowledged with its verdict. A failed
- * write-back fails the round instead of being retried forever. A closed
- * session gets a round of its own, logged when it is done.
+ * to SYNC -- and the bypass session as well when it acknowledged writes
+ * since its last SYNC (direct.c) -- and the requests are acknowledged with
+ * their verdict. A failed write-back fails the round instead of being
+ * retried forever. A closed session gets a round of its own, which also
+ * waits for its bypassed writes in flight, logged when it is done.
  */
 #include <errno.h>
 
