@@ -23,6 +23,9 @@ reps=${CAIRN_BENCH_BLOCK_REPS:-5}
 chains=${CAIRN_BENCH_BLOCK_CHAINS:-file_blk:file_blk part_blk:part chain:chain}
 modes=${CAIRN_BENCH_BLOCK_MODES:-cached direct}
 placements=${CAIRN_BENCH_BLOCK_PLACEMENTS:-1cpu}
+# A space-separated list of figure names (e.g. "rand4k_qd1 rand4k_qd32")
+# runs only those; empty runs all.
+only=${CAIRN_BENCH_BLOCK_FIGURES:-}
 peer=$build/bench/block/bench-block-peer
 for f in "$peer" "$build/cairn" "$build/core/core" "$build/init/init" \
     "$build/server/file_blk/file_blk" "$build/app/block_tester/block_tester"; do
@@ -271,6 +274,10 @@ for pair in $chains; do
 		case $name in
 		=*) fig=${name#=} ;;
 		*) fig=${prefix}_$name ;;
+		esac
+		case " ${only:-${name#=}} " in
+		*" ${name#=} "*) ;;
+		*) continue ;;
 		esac
 		rm -f "$work/c" "$work/p"
 		r=1

@@ -45,6 +45,29 @@ struct cairn_watch *cairn_ep_watch(struct cairn_ep *ep, int fd,
     uint32_t events, cairn_fd_fn fn, void *ctx);
 void cairn_ep_unwatch(struct cairn_ep *ep, struct cairn_watch *w);
 
+/* --- deferred work --- */
+
+/*
+ * Work a handler leaves for the moment it returns. A deferred callback
+ * scheduled inside a handler runs right after that handler, before the
+ * next event is dispatched; one scheduled outside any handler runs before
+ * the entrypoint next waits (cairn_ep_dispatch_once() runs pending ones
+ * first). Scheduling it again before it ran has no further effect. Used to
+ * batch wake-ups: a Block client tells its server about every request a
+ * handler submitted with one notification, not one per request. Work that
+ * must happen before a blocking call outside the entrypoint (a synchronous
+ * RPC) is not deferred.
+ */
+struct cairn_defer;
+typedef void (*cairn_defer_fn)(void *ctx);
+
+/* A deferred callback, not scheduled: NULL on failure. */
+struct cairn_defer *cairn_defer_create(struct cairn_ep *ep, cairn_defer_fn fn,
+    void *ctx);
+void cairn_defer_schedule(struct cairn_defer *d);
+/* Free d; if it is scheduled, it does not run. */
+void cairn_defer_destroy(struct cairn_defer *d);
+
 /* --- signals --- */
 
 struct cairn_sig;

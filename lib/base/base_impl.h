@@ -25,6 +25,8 @@ struct cairn_ep {
 	bool stop;
 	unsigned nwatch;
 	struct cairn_watch *dead;	/* unwatched during a batch */
+	struct cairn_defer *deferred;	/* scheduled, in order */
+	struct cairn_defer **deferred_tail;
 	struct rpc_obj *objs;		/* every object served here */
 	struct rpc_async *calls;	/* outstanding asynchronous calls */
 };

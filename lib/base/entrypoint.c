@@ -26,6 +26,14 @@ struct cairn_watch {
 	struct cairn_watch *next_dead;
 };
 
+struct cairn_defer {
+	struct cairn_ep *ep;
+	cairn_defer_fn fn;
+	void *ctx;
+	bool scheduled;
+	struct cairn_defer *next;
+};
+
 struct cairn_sig {
 	struct cairn_ep *ep;
 	int fd;
@@ -57,6 +65,7 @@ cairn_ep_create(int *err)
 		free(ep);
 		return NULL;
 	}
+	ep->deferred_tail = &ep->deferred;
 	return ep;
 }
 
@@ -123,12 +132,33 @@ cairn_ep_unwatch(struct cairn_ep *ep, struct cairn_watch *w)
 	ep->nwatch--;
 }
 
+/*
+ * Run what was deferred, including work deferred meanwhile. Each is taken
+ * off the list before it runs, so it may schedule itself again or destroy
+ * itself or any other.
+ */
+static void
+run_deferred(struct cairn_ep *ep)
+{
+	struct cairn_defer *d;
+
+	while ((d = ep->deferred) != NULL) {
+		ep->deferred = d->next;
+		if (ep->deferred == NULL)
+			ep->deferred_tail = &ep->deferred;
+		d->next = NULL;
+		d->scheduled = false;
+		d->fn(d->ctx);
+	}
+}
+
 int
 cairn_ep_dispatch_once(struct cairn_ep *ep, int timeout_ms)
 {
 	struct epoll_event evs[32];
 	int n, i;
 
+	run_deferred(ep);
 	n = epoll_wait(ep->epfd, evs, 32, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -137,6 +167,7 @@ cairn_ep_dispatch_once(struct cairn_ep *ep, int timeout_ms)
 
 		if (!w->dead)
 			w->fn(w->ctx, evs[i].events);
+		run_deferred(ep);
 	}
 	reap_dead(ep);
 	return n;
@@ -159,6 +190,53 @@ void
 cairn_ep_stop(struct cairn_ep *ep)
 {
 	ep->stop = true;
+}
+
+/* --- deferred work --- */
+
+struct cairn_defer *
+cairn_defer_create(struct cairn_ep *ep, cairn_defer_fn fn, void *ctx)
+{
+	struct cairn_defer *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->ep = ep;
+	d->fn = fn;
+	d->ctx = ctx;
+	return d;
+}
+
+void
+cairn_defer_schedule(struct cairn_defer *d)
+{
+	struct cairn_ep *ep = d->ep;
+
+	if (d->scheduled)
+		return;
+	d->scheduled = true;
+	d->next = NULL;
+	*ep->deferred_tail = d;
+	ep->deferred_tail = &d->next;
+}
+
+void
+cairn_defer_destroy(struct cairn_defer *d)
+{
+	struct cairn_ep *ep;
+	struct cairn_defer **pp;
+
+	if (d == NULL)
+		return;
+	ep = d->ep;
+	if (d->scheduled) {
+		for (pp = &ep->deferred; *pp != d; pp = &(*pp)->next)
+			;
+		*pp = d->next;
+		if (ep->deferred_tail == &d->next)
+			ep->deferred_tail = pp;
+	}
+	free(d);
 }
 
 /* --- signals --- */

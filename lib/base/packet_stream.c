@@ -29,10 +29,13 @@
  * the sink merely took descriptors.
  *
  * Bulk allocator (source side only): a bitmap with one bit per 512-byte
- * granule, searched next-fit from where the last allocation ended. Freed
- * ranges coalesce by construction, release may come in any order, and with
- * the usual first-in-first-out completion the search finds free space at the
- * cursor at once, like a ring buffer. Sizes are rounded up to granules;
+ * granule, searched from a cursor: where the last allocation ended, or the
+ * start of a range released below it. Freed ranges coalesce by
+ * construction and release may come in any order. Moving the cursor down
+ * on release keeps a client with few packets in flight on the same few
+ * payload areas, which stay in the CPU's cache, rather than walking the
+ * whole buffer: the copy into a cold area cost a 4 KiB read through
+ * file_blk about a third of its time. Sizes are rounded up to granules;
  * alignments below 512 bytes are met for free.
  */
 #include <errno.h>
@@ -356,6 +359,8 @@ pkt_source_release(struct pkt_source *src, const struct pkt_desc *d)
 	if (!bit_all(src->bitmap, p, n, true))
 		return;
 	bit_range(src->bitmap, p, p + n, false);
+	if (p < src->cursor)
+		src->cursor = p;
 }
 
 void *

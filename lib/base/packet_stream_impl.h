@@ -78,7 +78,7 @@ struct pkt_source {
 	int peer_fd;
 	/* Bulk allocator: one bit per granule, set = allocated. */
 	uint64_t ngran;
-	uint64_t cursor;		/* next-fit starting granule */
+	uint64_t cursor;		/* granule where the search starts */
 	uint64_t bitmap[];
 };
 

@@ -13,7 +13,10 @@
  * writes it, so a counter that only grows costs nothing, and the server
  * (which holds the same eventfd) cannot make us block by draining it.
  * We are armed (flag set) whenever a job is in flight and we are not
- * processing acknowledgements.
+ * processing acknowledgements. The server hears of submitted jobs once the
+ * handler that submitted them returned (a deferred notification), so a
+ * handler that submits many jobs wakes it once, with all of them in the
+ * ring, rather than with the first.
  *
  * The server's death is seen as a hang-up on the session capability: every
  * job in flight then completes with BLOCK_PKT_IO and later calls fail with
@@ -43,6 +46,7 @@ struct block_client {
 	int peer_fd;			/* the server sleeps on it */
 	struct cairn_watch *wake_watch;
 	struct cairn_watch *hup_watch;
+	struct cairn_defer *notify;	/* tells the server of submissions */
 	struct pkt_source *src;
 	void *src_mem;
 	unsigned max_jobs;
@@ -169,6 +173,15 @@ settle(struct block_client *c)
 }
 
 static void
+notify_deferred(void *ctx)
+{
+	struct block_client *c = ctx;
+
+	if (c->src != NULL && !c->dead)
+		pkt_source_notify(c->src);
+}
+
+static void
 on_wake(void *ctx, uint32_t events)
 {
 	struct block_client *c = ctx;
@@ -252,6 +265,7 @@ fail:
 static void
 client_free(struct block_client *c)
 {
+	cairn_defer_destroy(c->notify);
 	if (c->wake_watch != NULL)
 		cairn_ep_unwatch(c->env->ep, c->wake_watch);
 	if (c->hup_watch != NULL)
@@ -306,7 +320,9 @@ block_client_attach(struct cairn_env *env, int cap, uint64_t id,
 	c->wake_watch = cairn_ep_watch(env->ep, c->wake_fd, EPOLLIN | EPOLLET,
 	    on_wake, c);
 	c->hup_watch = cairn_ep_watch(env->ep, cap, EPOLLRDHUP, on_hangup, c);
-	if (c->wake_watch == NULL || c->hup_watch == NULL) {
+	c->notify = cairn_defer_create(env->ep, notify_deferred, c);
+	if (c->wake_watch == NULL || c->hup_watch == NULL ||
+	    c->notify == NULL) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -591,7 +607,7 @@ submit(struct block_client *c, struct block_job *j, int64_t offset,
 	if (c->in_flight++ == 0 && c->processing == 0 &&
 	    pkt_source_arm(c->src))
 		(void)cairn_sig_submit(c->wake_fd);
-	pkt_source_notify(c->src);
+	cairn_defer_schedule(c->notify);
 	return 0;
 }
 

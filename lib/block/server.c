@@ -20,9 +20,13 @@
  * Re-entrancy: every entry from outside (a wake-up, an RPC, block_complete()
  * and the public bracket) goes through enter()/leave(). Inside, completions
  * only acknowledge and note what is to be done; the outermost leave() then
- * retries congested sessions, calls batch_end() and wakes clients. So the
- * driver's submit() is never re-entered, and a driver may complete
- * synchronously from within submit().
+ * retries congested sessions and calls batch_end(). So the driver's
+ * submit() is never re-entered, and a driver may complete synchronously
+ * from within submit(), and wakes clients. A block_complete() outside any
+ * bracket wakes them once the entrypoint's handler returned (deferred
+ * work): a driver completing a batch one request at a time, e.g. from a
+ * Block client's done(), still wakes each client once, with every
+ * acknowledgement of the batch in its ring.
  *
  * Session end: a session is closed when its client's last connection goes
  * (rpc released) or the parent closes it (root destroy), whichever comes
@@ -98,6 +102,7 @@ struct block_server {
 	bool submitted;			/* submit() called since batch_end() */
 	bool retry;			/* congested sessions may proceed */
 	bool kicked;			/* some session has kicked set */
+	struct cairn_defer *notify;	/* wakes clients of dirty sessions */
 	block_ram_alloc_fn ram_alloc;
 	block_ram_free_fn ram_free;
 };
@@ -196,11 +201,11 @@ pump_kicked(struct block_server *srv)
  * itself, e.g. waiting for RAM from its parent) only marks the session,
  * so submit() is never re-entered.
  */
-static void
-leave(struct block_server *srv)
-{
-	struct block_session *s;
+static void notify_clients(void *ctx);
 
+static void
+leave_defer(struct block_server *srv, bool defer)
+{
 	if (srv->depth > 1) {
 		srv->depth--;
 		return;
@@ -221,13 +226,31 @@ leave(struct block_server *srv)
 				srv->ops->batch_end(srv->ctx);
 		}
 	}
+	if (defer)
+		cairn_defer_schedule(srv->notify);
+	else
+		notify_clients(srv);
+	srv->depth--;
+}
+
+static void
+leave(struct block_server *srv)
+{
+	leave_defer(srv, false);
+}
+
+static void
+notify_clients(void *ctx)
+{
+	struct block_server *srv = ctx;
+	struct block_session *s;
+
 	for (s = srv->sessions; s != NULL; s = s->next)
 		if (s->dirty) {
 			s->dirty = false;
 			if (!s->torn_down)
 				pkt_sink_notify(s->sink);
 		}
-	srv->depth--;
 }
 
 /* Pump s now, or, inside a driver callback, once that returned. */
@@ -517,7 +540,7 @@ block_complete(struct block_request *r, bool ok)
 	if (srv->congested != NULL)
 		srv->retry = true;
 	maybe_free(s);
-	leave(srv);
+	leave_defer(srv, true);
 }
 
 void
@@ -923,6 +946,11 @@ block_server_create(struct cairn_env *env, const struct block_driver_ops *ops,
 	srv->env = env;
 	srv->ops = ops;
 	srv->ctx = ctx;
+	srv->notify = cairn_defer_create(env->ep, notify_clients, srv);
+	if (srv->notify == NULL) {
+		free(srv);
+		return -ENOMEM;
+	}
 	srv->congested_tail = &srv->congested;
 	srv->ram_alloc = cairn_ram_alloc;
 	srv->ram_free = cairn_ram_free;

@@ -346,7 +346,7 @@ t_fragment(void)
 		if (i != 9)
 			pkt_source_release(p.src, &d[i]);
 	T_CHECK(bulk_all_free(&p));
-	/* Next-fit wraps around to space freed behind the cursor. */
+	/* The search starts at space freed below the cursor. */
 	T_CHECK(pkt_source_alloc(p.src, 4 * 512, 0, &a) == 0);
 	T_CHECK(pkt_source_alloc(p.src, 10 * 512, 0, &b) == 0);
 	T_CHECK(b.offset == 4 * 512);
