@@ -107,15 +107,19 @@ static int rule1(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned arg,
 static int lower_sched(scmp_filter_ctx ctx)
 {
 	static const int policies[] = { SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE };
+	struct scmp_arg_cmp cmp[2] = {
+		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = 0, .datum_b = 0 },
+		{ .arg = 1, .op = SCMP_CMP_EQ, .datum_a = 0, .datum_b = 0 },
+	};
 	size_t i;
 	int err;
 
-	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
-		if ((err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
-		    SCMP_SYS(sched_setscheduler), 2,
-		    SCMP_A0(SCMP_CMP_EQ, 0),
-		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)policies[i]))))
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		cmp[1].datum_a = (scmp_datum_t)policies[i];
+		if ((err = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(sched_setscheduler), 2, cmp)))
 			return err;
+	}
 	return 0;
 }
 
