@@ -668,20 +668,28 @@ e_unlink(void *ctx, uint64_t dir, const char *name)
 	struct ext2_fs *e = ctx;
 	struct ext2_inode_large in;
 	uint32_t ino;
+	bool wrote;
 	int ft, r;
 
 	if (e->ro)
 		return -EROFS;
 	if (!inode_ok(e, dir))
 		return -ENOENT;
-	if ((r = ext2_dir_lookup(e, (uint32_t)dir, name, &ino, &ft)) < 0)
-		return r;
-	if ((r = ext2_read_inode(e, ino, &in)) < 0)
-		return r;
-	if (LINUX_S_ISDIR(in.i_mode) && (r = empty_dir(e, ino)) < 0)
-		return r;
-	if ((r = ext2_dir_remove(e, (uint32_t)dir, name)) < 0)
-		return done(e, r);
+	r = ext2_dir_remove_file(e, (uint32_t)dir, name, &ino, &in, &wrote);
+	if (r < 0)
+		return wrote ? done(e, r) : r;
+	if (r > 0) {
+		/* A directory (must be empty), or an inline one. */
+		if ((r = ext2_dir_lookup(e, (uint32_t)dir, name, &ino,
+		    &ft)) < 0)
+			return r;
+		if ((r = ext2_read_inode(e, ino, &in)) < 0)
+			return r;
+		if (LINUX_S_ISDIR(in.i_mode) && (r = empty_dir(e, ino)) < 0)
+			return r;
+		if ((r = ext2_dir_remove(e, (uint32_t)dir, name)) < 0)
+			return done(e, r);
+	}
 	ext2_dir_changed(e, (uint32_t)dir, -1);
 	if (!LINUX_S_ISDIR(in.i_mode) && (r = dir_adjust(e, (uint32_t)dir,
 	    0)) < 0)
