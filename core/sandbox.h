@@ -24,12 +24,14 @@
  * I/O on descriptors it holds, memory management, futexes and threads
  * (clone with CLONE_THREAD; clone3 fails with ENOSYS so that glibc falls back
  * to clone), signals to itself only, epoll, eventfd, timerfd, clocks,
- * socketpair(AF_UNIX) and SCM_RIGHTS, fcntl including seals, and read-only
- * resource queries. Every other system call fails with EPERM, so that a
- * component that tries something forbidden gets an error it can log: open,
- * socket, connect, bind, execve, ptrace, mount, unshare, setns, fork,
- * memfd_create, kill of another process, and so on. A 32-bit or x32 system
- * call kills the process.
+ * socketpair(AF_UNIX) and SCM_RIGHTS, fcntl including seals, read-only
+ * resource queries, and sched_setscheduler(0, ...) to SCHED_OTHER,
+ * SCHED_BATCH or SCHED_IDLE (a thread may lower its own class, never
+ * enter a real-time one or touch another thread). Every other system call
+ * fails with EPERM, so that a component that tries something forbidden
+ * gets an error it can log: open, socket, connect, bind, execve, ptrace,
+ * mount, unshare, setns, fork, memfd_create, kill of another process, and
+ * so on. A 32-bit or x32 system call kills the process.
  *
  * The filter must allow execveat, because installing it is the last step
  * before the fexecve of the component; it admits execveat(fd, "", ...,

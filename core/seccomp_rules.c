@@ -95,6 +95,34 @@ static int rule1(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned arg,
 	return seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
 }
 
+/*
+ * sched_setscheduler(0, policy, ...) for the calling thread, with one of
+ * the policies any process may choose for itself: a component may give
+ * up CPU share or preemption (SCHED_BATCH, SCHED_IDLE) and return to
+ * SCHED_OTHER, where the kernel's own checks apply (leaving SCHED_IDLE
+ * needs RLIMIT_NICE room; the nice value is not changed). Real-time and
+ * deadline classes, other threads and processes, SCHED_RESET_ON_FORK and
+ * sched_setattr (its policy lies in memory) stay refused.
+ */
+static int lower_sched(scmp_filter_ctx ctx)
+{
+	static const int policies[] = { SCHED_NORMAL, SCHED_BATCH, SCHED_IDLE };
+	struct scmp_arg_cmp cmp[2] = {
+		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = 0, .datum_b = 0 },
+		{ .arg = 1, .op = SCMP_CMP_EQ, .datum_a = 0, .datum_b = 0 },
+	};
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		cmp[1].datum_a = (scmp_datum_t)policies[i];
+		if ((err = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW,
+		    SCMP_SYS(sched_setscheduler), 2, cmp)))
+			return err;
+	}
+	return 0;
+}
+
 static int add_rules(scmp_filter_ctx ctx, unsigned flags)
 {
 	const uint32_t allow = SCMP_ACT_ALLOW;
@@ -143,6 +171,8 @@ static int add_rules(scmp_filter_ctx ctx, unsigned flags)
 	    CLONE_THREAD | CLONE_NS_MASK, CLONE_THREAD)) ||
 	    (err = rule1(ctx, allow, SCMP_SYS(execveat), 4, SCMP_CMP_EQ,
 	    AT_EMPTY_PATH, 0)))
+		return err;
+	if ((err = lower_sched(ctx)))
 		return err;
 	/*
 	 * clone3 passes its flags in memory, out of the filter's reach; ENOSYS

@@ -25,6 +25,8 @@
 #define EXPORT_CLOSE_DELAY_US	10000
 /* Bytes of the biggest read and write the kernel sends. */
 #define EXPORT_MAX_IO		(1u << 20)
+/* Requests read in a row before the entrypoint serves anything else. */
+#define EXPORT_RUN		64
 
 /*
  * A node the kernel knows by its node id (a lookup, create or

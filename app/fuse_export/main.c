@@ -17,6 +17,7 @@
  * the queue carries copies of ids and names.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,23 +44,34 @@ stop(struct main *mn, int value)
 	cairn_exit(mn->env, value);
 }
 
+/*
+ * Requests come in runs: answering one lets the process that waited for
+ * it send its next before we look again (a FORGET and the next request
+ * often wait together). So read on until the descriptor, which does not
+ * block, has none left, instead of asking epoll before each; at most
+ * EXPORT_RUN in a row, so that timers and the watch are served between.
+ */
 static void
 on_request(void *ctx, uint32_t events)
 {
 	struct main *mn = ctx;
-	int r = fuse_session_receive_buf(mn->se, &mn->buf);
+	unsigned i;
+	int r;
 
-	if (r == -EINTR || r == -EAGAIN)
-		return;
-	if (r <= 0) {
-		/* ENODEV: the host unmounted us. */
-		cairn_log(mn->env, "FUSE connection ended (%s)",
-		    r ? strerror(-r) : "end of file");
-		stop(mn, 0);
+	for (i = 0; i < EXPORT_RUN; i++) {
+		r = fuse_session_receive_buf(mn->se, &mn->buf);
+		if (r == -EINTR || r == -EAGAIN)
+			return;
+		if (r <= 0) {
+			/* ENODEV: the host unmounted us. */
+			cairn_log(mn->env, "FUSE connection ended (%s)",
+			    r ? strerror(-r) : "end of file");
+			stop(mn, 0);
+		}
+		fuse_session_process_buf(mn->se, &mn->buf);
+		if (fuse_session_exited(mn->se))
+			stop(mn, 0);
 	}
-	fuse_session_process_buf(mn->se, &mn->buf);
-	if (fuse_session_exited(mn->se))
-		stop(mn, 0);
 }
 
 static void
@@ -240,6 +252,40 @@ watch(struct main *mn)
 	return 0;
 }
 
+/*
+ * <config sched="batch|normal">: the scheduling class of every thread
+ * (the notifier inherits it from the main thread). "batch" (the default)
+ * keeps the kernel's requests from preempting the process that made them:
+ * a FORGET or a RELEASE, which needs no answer, waits until that process
+ * blocks, instead of costing it two switches each (bench/fs/README.md).
+ * cfg may be NULL (no config: the default). 0, or -EINVAL after an
+ * error naming the attribute and the value.
+ */
+static int
+set_sched(struct cairn_env *env, const struct xml_node *cfg)
+{
+	struct sched_param zero = { .sched_priority = 0 };
+	struct xml_error xe;
+	struct xml_attr a;
+	char v[16] = "batch";
+	int policy;
+
+	if (cfg != NULL && xml_node_attr(cfg, "sched", &a) == 0 &&
+	    (xml_attr_get_str(cfg, "sched", v, sizeof(v), &xe) < 0 ||
+	    (strcmp(v, "batch") != 0 && strcmp(v, "normal") != 0))) {
+		xml_error_at(cfg, a.name, &xe, "<config>: attribute 'sched'="
+		    "\"%.*s\" is not one of batch, normal", (int)a.value_len,
+		    a.value);
+		cairn_error(env, "config:%u:%u: %s", xe.line, xe.col, xe.msg);
+		return -EINVAL;
+	}
+	policy = strcmp(v, "batch") == 0 ? SCHED_BATCH : SCHED_OTHER;
+	if (sched_setscheduler(0, policy, &zero) < 0)
+		cairn_warn(env, "sched=\"%s\": %s; staying in the current "
+		    "class", v, strerror(errno));
+	return 0;
+}
+
 void
 construct(struct cairn_env *env)
 {
@@ -251,6 +297,7 @@ construct(struct cairn_env *env)
 	struct fs_status st;
 	char host[32] = "fuse", label[64] = "export", mnt[32];
 	uint64_t quota = 1 << 20, tx = 0, timeout = 60;
+	bool have_rom, have_cfg = false;
 	int32_t root;
 	int fd, r;
 
@@ -258,18 +305,22 @@ construct(struct cairn_env *env)
 	mn.changes = -1;
 	pthread_mutex_init(&mn.lock, NULL);
 	pthread_cond_init(&mn.cond, NULL);
-	if (cairn_rom_open(env, "config", &rom) == 0) {
-		if (cairn_rom_xml(env, &rom, &cfg) == 0) {
-			xml_attr_str(&cfg, "host", host, sizeof(host), "fuse");
-			xml_attr_str(&cfg, "label", label, sizeof(label),
-			    "export");
-			quota = xml_attr_size(&cfg, "ram_quota", quota);
-			tx = xml_attr_size(&cfg, "tx_buf_size", tx);
-			timeout = xml_attr_u64(&cfg, "cache_timeout", timeout);
-			mn.verbose = xml_attr_bool(&cfg, "verbose", false);
-		}
-		cairn_rom_close(env, &rom);
+	have_rom = cairn_rom_open(env, "config", &rom) == 0;
+	if (have_rom && cairn_rom_xml(env, &rom, &cfg) == 0) {
+		xml_attr_str(&cfg, "host", host, sizeof(host), "fuse");
+		xml_attr_str(&cfg, "label", label, sizeof(label), "export");
+		quota = xml_attr_size(&cfg, "ram_quota", quota);
+		tx = xml_attr_size(&cfg, "tx_buf_size", tx);
+		timeout = xml_attr_u64(&cfg, "cache_timeout", timeout);
+		mn.verbose = xml_attr_bool(&cfg, "verbose", false);
+		have_cfg = true;
 	}
+	/* Before the notifier starts: it inherits the class. */
+	r = set_sched(env, have_cfg ? &cfg : NULL);
+	if (have_rom)
+		cairn_rom_close(env, &rom);
+	if (r < 0)
+		cairn_exit(env, 1);
 	mn.timeout = (double)timeout;
 	fd = cairn_host_fd(env, host);
 	if (fd < 0) {
@@ -329,9 +380,10 @@ construct(struct cairn_env *env)
 		cairn_error(env, "cannot serve FUSE on descriptor %d", fd);
 		cairn_exit(env, 1);
 	}
-	mn.watch = cairn_ep_watch(env->ep, fuse_session_fd(mn.se), EPOLLIN,
-	    on_request, &mn);
-	if (mn.watch == NULL) {
+	fd = fuse_session_fd(mn.se);
+	mn.watch = cairn_ep_watch(env->ep, fd, EPOLLIN, on_request, &mn);
+	if (mn.watch == NULL ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		cairn_error(env, "cannot watch the FUSE descriptor");
 		cairn_exit(env, 1);
 	}

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -74,6 +76,39 @@ flood(struct cairn_env *env)
 		close(cap);
 }
 
+/*
+ * A thread may lower its own scheduling class and return to SCHED_OTHER;
+ * a real-time class, another thread (pid 1 is our main thread in our PID
+ * namespace, so the kernel alone would allow it) and sched_setattr are
+ * refused.
+ */
+static void
+sched(struct cairn_env *env)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct sched_param zero = { .sched_priority = 0 };
+	struct {	/* struct sched_attr, version 0 (48 bytes) */
+		uint32_t size, policy;
+		uint64_t flags;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t runtime, deadline, period;
+	} attr = { sizeof(attr), SCHED_FIFO, 0, 0, 1, 0, 0, 0 };
+
+	report(env, "sched_setscheduler(0, SCHED_FIFO)",
+	    sched_setscheduler(0, SCHED_FIFO, &sp));
+	report(env, "sched_setscheduler(0, SCHED_RR)",
+	    sched_setscheduler(0, SCHED_RR, &sp));
+	report(env, "sched_setscheduler(1, SCHED_BATCH)",
+	    sched_setscheduler(1, SCHED_BATCH, &zero));
+	report(env, "sched_setattr(0, SCHED_FIFO)",
+	    (int)syscall(SYS_sched_setattr, 0, &attr, 0));
+	cairn_log(env, "sched_setscheduler(0, SCHED_BATCH), then SCHED_OTHER: "
+	    "%s", sched_setscheduler(0, SCHED_BATCH, &zero) == 0 &&
+	    sched_setscheduler(0, SCHED_OTHER, &zero) == 0 ? "allowed" :
+	    strerror(errno));
+}
+
 void
 construct(struct cairn_env *env)
 {
@@ -108,6 +143,7 @@ construct(struct cairn_env *env)
 		_exit(0);
 	report(env, "fork", pid);
 	report(env, "memfd_create", memfd_create("x", 0));
+	sched(env);
 
 	/* The only capabilities (sockets) we hold are parent, PD and LOG:
 	 * no descriptor number leads to anybody else's. */

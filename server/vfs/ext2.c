@@ -296,7 +296,26 @@ open_slot(struct ext2_fs *e, uint32_t ino)
 	return pp;
 }
 
-/* Free an inode without names: its blocks, then the inode itself. */
+/*
+ * Free inode ino without names, as *in holds it: its blocks, then the
+ * inode itself, written once.
+ */
+static int
+free_inode_as(struct ext2_fs *e, uint32_t ino, struct ext2_inode_large *in)
+{
+	int r;
+
+	if ((r = ext2_data_free_all(e, ino, in)) < 0)
+		return r;
+	in->i_links_count = 0;
+	in->i_dtime = (__u32)now().sec;
+	ext2fs_inode_size_set(e->fs, (struct ext2_inode *)in, 0);
+	if ((r = ext2_write_inode(e, ino, in)) < 0)
+		return r;
+	ext2fs_inode_alloc_stats2(e->fs, ino, -1, LINUX_S_ISDIR(in->i_mode));
+	return 0;
+}
+
 static int
 free_inode(struct ext2_fs *e, uint32_t ino)
 {
@@ -305,15 +324,7 @@ free_inode(struct ext2_fs *e, uint32_t ino)
 
 	if ((r = ext2_read_inode(e, ino, &in)) < 0)
 		return r;
-	if ((r = ext2_data_free_all(e, ino, &in)) < 0)
-		return r;
-	in.i_links_count = 0;
-	in.i_dtime = (__u32)now().sec;
-	ext2fs_inode_size_set(e->fs, (struct ext2_inode *)&in, 0);
-	if ((r = ext2_write_inode(e, ino, &in)) < 0)
-		return r;
-	ext2fs_inode_alloc_stats2(e->fs, ino, -1, LINUX_S_ISDIR(in.i_mode));
-	return 0;
+	return free_inode_as(e, ino, &in);
 }
 
 /* Inode ino lost its last name: free it now or at its last close. */
@@ -634,6 +645,9 @@ drop_link(struct ext2_fs *e, uint32_t dir, uint32_t ino,
 		in->i_links_count--;
 	}
 	ext2_touch(e, in, false, true);
+	/* Nobody has it open: free it in the same write. */
+	if (in->i_links_count == 0 && *open_slot(e, ino) == NULL)
+		return free_inode_as(e, ino, in);
 	if ((r = ext2_write_inode(e, ino, in)) < 0)
 		return r;
 	return in->i_links_count == 0 ? orphaned(e, ino) : 0;
@@ -654,20 +668,28 @@ e_unlink(void *ctx, uint64_t dir, const char *name)
 	struct ext2_fs *e = ctx;
 	struct ext2_inode_large in;
 	uint32_t ino;
+	bool wrote;
 	int ft, r;
 
 	if (e->ro)
 		return -EROFS;
 	if (!inode_ok(e, dir))
 		return -ENOENT;
-	if ((r = ext2_dir_lookup(e, (uint32_t)dir, name, &ino, &ft)) < 0)
-		return r;
-	if ((r = ext2_read_inode(e, ino, &in)) < 0)
-		return r;
-	if (LINUX_S_ISDIR(in.i_mode) && (r = empty_dir(e, ino)) < 0)
-		return r;
-	if ((r = ext2_dir_remove(e, (uint32_t)dir, name)) < 0)
-		return done(e, r);
+	r = ext2_dir_remove_file(e, (uint32_t)dir, name, &ino, &in, &wrote);
+	if (r < 0)
+		return wrote ? done(e, r) : r;
+	if (r > 0) {
+		/* A directory (must be empty), or an inline one. */
+		if ((r = ext2_dir_lookup(e, (uint32_t)dir, name, &ino,
+		    &ft)) < 0)
+			return r;
+		if ((r = ext2_read_inode(e, ino, &in)) < 0)
+			return r;
+		if (LINUX_S_ISDIR(in.i_mode) && (r = empty_dir(e, ino)) < 0)
+			return r;
+		if ((r = ext2_dir_remove(e, (uint32_t)dir, name)) < 0)
+			return done(e, r);
+	}
 	ext2_dir_changed(e, (uint32_t)dir, -1);
 	if (!LINUX_S_ISDIR(in.i_mode) && (r = dir_adjust(e, (uint32_t)dir,
 	    0)) < 0)

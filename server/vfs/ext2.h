@@ -209,6 +209,16 @@ int ext2_dir_lookup(struct ext2_fs *e, uint32_t dir, const char *name,
 int ext2_dir_add(struct ext2_fs *e, uint32_t dir, const char *name,
     uint32_t ino, int ftype);
 int ext2_dir_remove(struct ext2_fs *e, uint32_t dir, const char *name);
+/*
+ * Remove name from dir if it names anything but a directory, with one
+ * walk of the index for finding and removing it: 0 with *ino and *in
+ * (the inode as read, before any change), 1 when it names a directory or
+ * dir keeps inline data (nothing changed: look it up and use
+ * ext2_dir_remove()), or -errno. *wrote says whether the directory block
+ * was written (so a failure may have changed it).
+ */
+int ext2_dir_remove_file(struct ext2_fs *e, uint32_t dir, const char *name,
+    uint32_t *ino, struct ext2_inode_large *in, bool *wrote);
 int ext2_dir_retarget(struct ext2_fs *e, uint32_t dir, const char *name,
     uint32_t ino, int ftype);
 int ext2_dir_count(struct ext2_fs *e, uint32_t dir, uint64_t *count);

@@ -405,12 +405,33 @@ ext2_dir_lookup(struct ext2_fs *e, uint32_t dir, const char *name,
 	return 0;
 }
 
+/* Remove the entry l found in dir. */
+static int
+remove_at(struct ext2_fs *e, uint32_t dir, struct loc *l)
+{
+	struct ext2_dir_entry *d, *pd;
+	unsigned rl, prl;
+	errcode_t c;
+
+	d = (struct ext2_dir_entry *)(l->buf + l->off);
+	if (l->prev < 0) {
+		/* The first entry of a block stays as an empty record. */
+		d->inode = 0;
+	} else {
+		pd = (struct ext2_dir_entry *)(l->buf + l->prev);
+		if (ext2fs_get_rec_len(e->fs, pd, &prl) ||
+		    ext2fs_get_rec_len(e->fs, d, &rl) ||
+		    ext2fs_set_rec_len(e->fs, prl + rl, pd))
+			return corrupt(e, dir, l->lblk, "bad record length");
+	}
+	c = ext2fs_write_dir_block4(e->fs, l->pblk, l->buf, 0, dir);
+	return c ? ext2_err(e, c, "directory block", dir) : 0;
+}
+
 int
 ext2_dir_remove(struct ext2_fs *e, uint32_t dir, const char *name)
 {
 	struct ext2_inode_large in;
-	struct ext2_dir_entry *d, *pd;
-	unsigned rl, prl;
 	struct loc l;
 	errcode_t c;
 	int r;
@@ -423,19 +444,35 @@ ext2_dir_remove(struct ext2_fs *e, uint32_t dir, const char *name)
 	}
 	if ((r = locate(e, dir, &in, name, &l)) < 0)
 		return r;
-	d = (struct ext2_dir_entry *)(l.buf + l.off);
-	if (l.prev < 0) {
-		/* The first entry of a block stays as an empty record. */
-		d->inode = 0;
-	} else {
-		pd = (struct ext2_dir_entry *)(l.buf + l.prev);
-		if (ext2fs_get_rec_len(e->fs, pd, &prl) ||
-		    ext2fs_get_rec_len(e->fs, d, &rl) ||
-		    ext2fs_set_rec_len(e->fs, prl + rl, pd))
-			return corrupt(e, dir, l.lblk, "bad record length");
-	}
-	c = ext2fs_write_dir_block4(e->fs, l.pblk, l.buf, 0, dir);
-	return c ? ext2_err(e, c, "directory block", dir) : 0;
+	return remove_at(e, dir, &l);
+}
+
+int
+ext2_dir_remove_file(struct ext2_fs *e, uint32_t dir, const char *name,
+    uint32_t *ino, struct ext2_inode_large *in, bool *wrote)
+{
+	struct ext2_inode_large din;
+	struct loc l;
+	int r;
+
+	*wrote = false;
+	if ((r = dir_inode(e, dir, &din)) < 0)
+		return r;
+	if (inline_dir(&din))
+		return 1;
+	if ((r = locate(e, dir, &din, name, &l)) < 0)
+		return r;
+	*ino = ((struct ext2_dir_entry *)(l.buf + l.off))->inode;
+	if (*ino > e->fs->super->s_inodes_count)
+		return corrupt(e, dir, l.lblk, "entry names an inode beyond "
+		    "s_inodes_count");
+	/* Reading the inode leaves l.buf alone (it is not libext2fs's). */
+	if ((r = ext2_read_inode(e, *ino, in)) < 0)
+		return r;
+	if (LINUX_S_ISDIR(in->i_mode))
+		return 1;
+	*wrote = true;
+	return remove_at(e, dir, &l);
 }
 
 int
