@@ -124,8 +124,7 @@ struct main {
 	struct bjob *free_jobs, *fills;
 	unsigned wb_inflight;
 	bool in_batch;			/* a batch of completions is open */
-	struct cairn_sig *after_batch;	/* ... and is finished by this */
-	int after_batch_cap;
+	struct cairn_defer *after_batch; /* ... and is finished by this */
 
 	/*
 	 * The bypass (direct.c): a second backend session, lent the client's
