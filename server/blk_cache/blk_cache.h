@@ -67,6 +67,7 @@ struct bjob {
 	uint64_t nr, cnt;		/* FILL and WB: the blocks */
 	struct block_request *waiters;	/* FILL: client reads, via priv */
 	struct bjob *next;		/* free list, or the list of fills */
+	struct bjob *prev;		/* ... in the list of fills */
 };
 
 /* A piece of a bypassed client request at the bypass session. */
