@@ -132,7 +132,7 @@ chain_config() {
 				<service name="Block"> <child name="file_blk"/> </service>
 				<any-service> <parent/> </any-service>
 			</route>
-			<config tx_buf_size="16M" slab="4M"/>
+			<config tx_buf_size="16M" slab="4M" bypass="${CAIRN_BENCH_BLOCK_BYPASS:-256K}"/>
 		</start>
 		EOF
 		;;
@@ -175,7 +175,7 @@ chain_config() {
 				<service name="Block"> <child name="part_blk"/> </service>
 				<any-service> <parent/> </any-service>
 			</route>
-			<config tx_buf_size="16M" slab="4M"/>
+			<config tx_buf_size="16M" slab="4M" bypass="${CAIRN_BENCH_BLOCK_BYPASS:-256K}"/>
 		</start>
 		EOF
 		;;
