@@ -67,6 +67,7 @@ struct bjob {
 	uint64_t nr, cnt;		/* FILL and WB: the blocks */
 	struct block_request *waiters;	/* FILL: client reads, via priv */
 	struct bjob *next;		/* free list, or the list of fills */
+	struct bjob *prev;		/* ... in the list of fills */
 };
 
 /* A piece of a bypassed client request at the bypass session. */
@@ -124,8 +125,7 @@ struct main {
 	struct bjob *free_jobs, *fills;
 	unsigned wb_inflight;
 	bool in_batch;			/* a batch of completions is open */
-	struct cairn_sig *after_batch;	/* ... and is finished by this */
-	int after_batch_cap;
+	struct cairn_defer *after_batch; /* ... and is finished by this */
 
 	/*
 	 * The bypass (direct.c): a second backend session, lent the client's

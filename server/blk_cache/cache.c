@@ -104,6 +104,9 @@ fill_covering(struct main *m, uint64_t nr)
 {
 	struct bjob *f;
 
+	/* The common case, a miss nobody is reading yet, needs no walk. */
+	if (!lru_filling(m->lru, nr))
+		return NULL;
 	for (f = m->fills; f != NULL; f = f->next)
 		if (nr >= f->nr && nr - f->nr < f->cnt)
 			return f;
@@ -113,14 +116,13 @@ fill_covering(struct main *m, uint64_t nr)
 static void
 fill_unlink(struct main *m, struct bjob *f)
 {
-	struct bjob **pp;
-
-	for (pp = &m->fills; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == f) {
-			*pp = f->next;
-			break;
-		}
-	f->next = NULL;
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else
+		m->fills = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
+	f->next = f->prev = NULL;
 }
 
 static int run(struct main *m, struct block_request *r);
@@ -201,7 +203,10 @@ fill_start(struct main *m, uint64_t from, uint64_t end, struct bjob **out)
 		return err == -EAGAIN ? -EAGAIN : -EIO;
 	}
 	m->cnt.fills++;
+	f->prev = NULL;
 	f->next = m->fills;
+	if (m->fills != NULL)
+		m->fills->prev = f;
 	m->fills = f;
 	*out = f;
 	return 0;

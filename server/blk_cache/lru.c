@@ -859,6 +859,15 @@ lru_state(const struct lru *c, uint64_t nr)
 	return LRU_CLEAN;
 }
 
+bool
+lru_filling(const struct lru *c, uint64_t nr)
+{
+	const struct lru_chunk *ch;
+
+	return nr < c->block_count &&
+	    (ch = lookup(c, nr >> c->shift)) != NULL && ch->fills > 0;
+}
+
 void
 lru_stats(const struct lru *c, struct lru_stats *st)
 {

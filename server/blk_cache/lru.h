@@ -205,6 +205,9 @@ int lru_compact(struct lru **cp, lru_movable_fn movable, void *ctx,
 /* The state of the chunk holding block nr. */
 enum lru_state lru_state(const struct lru *c, uint64_t nr);
 
+/* Whether the chunk holding block nr has a device read in flight. */
+bool lru_filling(const struct lru *c, uint64_t nr);
+
 /* Counters and sizes. */
 void lru_stats(const struct lru *c, struct lru_stats *st);
 

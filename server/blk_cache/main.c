@@ -131,11 +131,11 @@ config_changed(void *ctx, uint64_t count)
 /*
  * Backend completions come in batches; the client requests they complete
  * are acknowledged in one server bracket. What the batch makes possible
- * (waiting requests, the next write-backs, the sync round) runs afterwards
- * from a signal of our own rather than from the end hook: the client
- * library calls that hook while still inside its processing, where a job
- * submitted with none in flight would not arm the wake-up for its
- * acknowledgement.
+ * (waiting requests, the next write-backs, the sync round) runs afterwards,
+ * deferred to the moment the entrypoint's handler returned, rather than
+ * from the end hook: the client library calls that hook while still inside
+ * its processing. Deferring costs no system call; the bracket stays open
+ * until then, so the client hears of the whole batch once.
  */
 static void
 backend_begin(void *ctx)
@@ -153,7 +153,7 @@ backend_end(void *ctx)
 {
 	struct main *m = ctx;
 
-	(void)cairn_sig_submit(m->after_batch_cap);
+	cairn_defer_schedule(m->after_batch);
 }
 
 void
@@ -167,11 +167,11 @@ void
 backend_progress(struct main *m)
 {
 	if (!m->in_batch)
-		(void)cairn_sig_submit(m->after_batch_cap);
+		cairn_defer_schedule(m->after_batch);
 }
 
 static void
-after_batch(void *ctx, uint64_t count)
+after_batch(void *ctx)
 {
 	struct main *m = ctx;
 
@@ -242,10 +242,9 @@ backend_open(struct main *m, uint64_t tx_buf, uint64_t bypass)
 		m->jobs[i].m = m;
 		job_put(m, &m->jobs[i]);
 	}
-	if ((m->after_batch = cairn_sig_create(m->env->ep, after_batch,
-	    m)) == NULL || (m->after_batch_cap = cairn_sig_cap(m->after_batch))
-	    < 0) {
-		cairn_error(m->env, "out of memory for a signal");
+	if ((m->after_batch = cairn_defer_create(m->env->ep, after_batch,
+	    m)) == NULL) {
+		cairn_error(m->env, "out of memory for deferred work");
 		die(m);
 	}
 	backend_hooks(m, m->be);

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "blk_cache.h"
 
@@ -149,6 +150,11 @@ grow(struct mem *mm)
 		return r;
 	}
 	s->base = s->ds.addr;
+	/*
+	 * The free list below touches every page: fault them in with one
+	 * call rather than one exception each (an old kernel ignores it).
+	 */
+	(void)madvise(s->base, s->ds.size, MADV_POPULATE_WRITE);
 	s->npages = (unsigned)(s->ds.size / LRU_PAGE_SIZE);
 	for (i = s->npages; i-- > 0;) {
 		*(void **)(s->base + (size_t)i * LRU_PAGE_SIZE) = s->free;
