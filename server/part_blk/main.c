@@ -28,10 +28,10 @@
  * A backend that refuses a second session (blk_cache serves one client)
  * or zero_copy="no" leaves the copying path: requests go through the
  * shared backend session, which also read the table, their payloads
- * copied between the client's buffer and that session's; when it has no room the framework holds the request
- * and offers it again on the next completion. A table that cannot be read
- * is logged as an error and every session is refused with the reason, so
- * no client waits forever.
+ * copied between the client's buffer and that session's; when it has no
+ * room the framework holds the request and offers it again on the next
+ * completion. A table that cannot be read is logged as an error and every
+ * session is refused with the reason, so no client waits forever.
  */
 #include <errno.h>
 #include <stdio.h>
