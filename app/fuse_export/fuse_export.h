@@ -115,7 +115,7 @@ struct main {
 	struct fuse_session *se;
 	struct fuse_buf buf;		/* libfuse's request buffer, reused */
 	struct cairn_watch *watch;
-	int changes;			/* FS_WATCH's eventfd: others changed
+	int changes;			/* FS_WATCH's pipe: others changed
 					 * the tree; -1 when not watching */
 	struct cairn_watch *changes_watch;
 	struct nodes nodes;

@@ -23,8 +23,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <cairn/packet_stream.h>
 
 #include "fuse_export.h"
 
@@ -171,11 +172,7 @@ export_invalidate_links(struct main *mn, const struct node *n)
 bool
 export_changed(struct main *mn)
 {
-	uint64_t count = 0;
-
-	if (mn->changes < 0 ||
-	    read(mn->changes, &count, sizeof(count)) != sizeof(count) ||
-	    count == 0)
+	if (mn->changes < 0 || pkt_wake_drain(mn->changes) == 0)
 		return false;
 	export_invalidate_all(mn);
 	return true;
@@ -227,21 +224,23 @@ notifier(void *arg)
 static int
 watch(struct main *mn)
 {
-	int cap, r;
+	int p[2], cap, r;
 
 	/*
-	 * An eventfd of our own rather than a cairn_sig: export_changed()
-	 * reads it without waiting before we answer from what we know.
+	 * A pipe of our own rather than a cairn_sig: export_changed() empties
+	 * it without waiting before we answer from what we know. The vfs
+	 * gets the write end, we keep the read end.
 	 */
-	mn->changes = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (mn->changes < 0)
-		return -errno;
+	if ((r = pkt_wake_pipe(p)) < 0)
+		return r;
+	mn->changes = p[0];
+	cap = p[1];
 	mn->changes_watch = cairn_ep_watch(mn->env->ep, mn->changes, EPOLLIN,
 	    on_changes, mn);
-	if (mn->changes_watch == NULL)
+	if (mn->changes_watch == NULL) {
+		close(cap);
 		return -ENOMEM;
-	if ((cap = fcntl(mn->changes, F_DUPFD_CLOEXEC, 0)) < 0)
-		return -errno;
+	}
 	r = fs_conn_watch(&mn->conn, cap);
 	close(cap);
 	if (r < 0)

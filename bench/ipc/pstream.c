@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -27,8 +26,10 @@ struct cairn_run {
 	size_t size;
 	uint32_t count;
 	unsigned notify_batch;
-	int src_fd;		/* eventfd the source sleeps on */
+	int src_fd;		/* wake pipe the source sleeps on (read end) */
 	int sink_fd;
+	int src_wr;		/* ... and their write ends */
+	int sink_wr;
 };
 
 /* The sink: take, validate, read the payload, acknowledge. */
@@ -45,7 +46,7 @@ sink_main(void *arg)
 
 	mem = malloc(pkt_sink_size());
 	if (mem == NULL || pkt_sink_init(&sink, mem, r->shm, r->shm_size,
-	    r->slots, r->sink_fd, r->src_fd) != 0)
+	    r->slots, r->sink_fd, r->src_wr) != 0)
 		return 2;
 	while (seq != r->count) {
 		seen = seq;
@@ -87,7 +88,7 @@ source_main(struct cairn_run *r)
 
 	mem = malloc(pkt_source_size(r->shm_size, r->slots));
 	if (mem == NULL || pkt_source_init(&src, mem, r->shm, r->shm_size,
-	    r->slots, r->src_fd, r->sink_fd) != 0)
+	    r->slots, r->src_fd, r->sink_wr) != 0)
 		return -1;
 	while (acked != r->count) {
 		idle = true;
@@ -131,6 +132,7 @@ cairn_stream_run(const struct placement *pl, size_t size, unsigned in_flight,
 	double secs = -1;
 	uint64_t t0;
 	pid_t pid;
+	int a[2];
 
 	/* Twice the slots, so only the bulk buffer limits what is in flight,
 	 * as the slot count does for the raw ring. */
@@ -139,10 +141,14 @@ cairn_stream_run(const struct placement *pl, size_t size, unsigned in_flight,
 	r.shm = shm_create(r.shm_size);
 	if (r.shm == NULL || pkt_stream_format(r.shm, r.shm_size, r.slots) != 0)
 		goto out;
-	r.src_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	r.sink_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (r.src_fd < 0 || r.sink_fd < 0)
+	if (pkt_wake_pipe(a) < 0)
 		goto out;
+	r.src_fd = a[0];
+	r.src_wr = a[1];
+	if (pkt_wake_pipe(a) < 0)
+		goto out;
+	r.sink_fd = a[0];
+	r.sink_wr = a[1];
 	pid = spawn(pl, sink_main, &r);
 	if (pid < 0)
 		goto out;
@@ -152,10 +158,14 @@ cairn_stream_run(const struct placement *pl, size_t size, unsigned in_flight,
 	if (reap(pid, "packet stream sink") < 0)
 		secs = -1;
 out:
-	if (r.src_fd >= 0)
+	if (r.src_fd >= 0) {
 		close(r.src_fd);
-	if (r.sink_fd >= 0)
+		close(r.src_wr);
+	}
+	if (r.sink_fd >= 0) {
 		close(r.sink_fd);
+		close(r.sink_wr);
+	}
 	if (r.shm != NULL)
 		munmap(r.shm, r.shm_size);
 	return secs;

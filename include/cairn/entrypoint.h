@@ -7,10 +7,14 @@
  * the entrypoint, calls construct(env) and then runs cairn_ep_run(). All
  * callbacks run on the entrypoint, one at a time.
  *
- * Signals are eventfds with counter semantics: several submits before the
- * handler runs are delivered as one call with the summed count. A signal
- * carries no data. The receiver creates a signal context and hands a
- * capability to it (a duplicate of the eventfd) to the signal source.
+ * Signals are pipes with counter semantics: several submits before the
+ * handler runs are delivered as one call with their number (up to the
+ * pipe's capacity, 64 KiB of submits; more are merged). A signal carries
+ * no data. The receiver creates a signal context, keeps the pipe's read
+ * end and hands a capability to it (a duplicate of the write end) to the
+ * signal source. Submitting never blocks, whatever a peer holding the same
+ * capability did to it (cleared O_NONBLOCK, filled the pipe): the write
+ * carries RWF_NOWAIT.
  */
 #ifndef CAIRN_ENTRYPOINT_H
 #define CAIRN_ENTRYPOINT_H
@@ -78,18 +82,22 @@ struct cairn_sig *cairn_sig_create(struct cairn_ep *ep, cairn_sig_fn fn,
     void *ctx);
 void cairn_sig_destroy(struct cairn_sig *s);
 
-/* A new capability for submitting to s (an eventfd duplicate): fd or -errno. */
+/* A new capability for submitting to s (a write-end duplicate): fd or -errno. */
 int cairn_sig_cap(struct cairn_sig *s) __attribute__((warn_unused_result));
 
 /*
  * Take a signal capability received in an RPC (*fd, which is set to -1):
- * it is made non-blocking, so a client that hands over a full pipe instead
- * of an eventfd cannot make the signalling server block. Returns the
- * descriptor, or -errno (then it is closed).
+ * it is made non-blocking as well. Returns the descriptor, or -errno (then
+ * it is closed).
  */
 int cairn_sig_cap_take(int *fd);
 
-/* Submit to a signal capability (source side). Returns 0 or -errno. */
+/*
+ * Submit to a signal capability (source side). Returns 0 (also when the
+ * pipe is full: the receiver has plenty pending) or -errno: EPIPE when the
+ * receiver is gone, EOPNOTSUPP for a descriptor that cannot be written
+ * without the risk of blocking (not a pipe or socket), which is refused.
+ */
 int cairn_sig_submit(int sig_cap);
 
 /* --- timers (component-local, on timerfd) --- */

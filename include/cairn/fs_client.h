@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: MIT
  *
  * Every call is synchronous: it sends its RPC or submits its packets and
- * waits for the answer (on the stream's eventfd, not on the entrypoint, so
+ * waits for the answer (on the stream's wake pipe, not on the entrypoint, so
  * no other handler of the component runs meanwhile). Results are 0, a
  * byte count, or a negative errno (fs_error_to_errno of the session's
  * status); the last status itself stays in fs_conn.status for callers that
@@ -35,8 +35,8 @@ struct fs_conn {
 	int cap;		/* session capability, -1 when closed */
 	uint64_t id;
 	struct cairn_ds tx;	/* the stream's dataspace */
-	int wake;		/* our eventfd (acks arrive) */
-	int peer;		/* the server's eventfd */
+	int wake;		/* our wake pipe, read end (acks arrive) */
+	int peer;		/* the server's wake pipe, write end */
 	struct pkt_source *src;
 	void *src_mem;
 	uint64_t next_ref;

@@ -15,11 +15,11 @@
  * header only breaks its own session: pkt_*_get() then return -EPROTO and the
  * owner drops the session.
  *
- * Notification: each side owns one eventfd it sleeps on (its "wake" fd) and
- * holds the other side's. Before sleeping a side calls pkt_*_arm(), which
+ * Notification: each side sleeps on the read end of a pipe of its own (its
+ * "wake" fd) and holds the write end of the other side's (pkt_wake_pipe()). Before sleeping a side calls pkt_*_arm(), which
  * sets its "waiting" flag in the shared header and re-checks its ring (the
  * caller must not sleep when it reports work). After a batch of operations a
- * side calls pkt_*_notify(), which writes to the peer's eventfd only when the
+ * side calls pkt_*_notify(), which writes to the peer's wake pipe only when the
  * peer is waiting and progress was made since; so a busy stream costs no
  * system call per packet.
  */
@@ -67,9 +67,10 @@ struct pkt_sink;
  * Attach a side to an already formatted stream. shm/shm_size describe the
  * local mapping; slots is the geometry agreed at session setup (the sink
  * uses its own value, never the one in shared memory). wake_fd is the
- * eventfd this side sleeps on, peer_fd the peer's (both stay owned by the
- * caller). `mem` is caller-provided storage of pkt_source_size()/
- * pkt_sink_size() bytes (the source's bulk allocator lives there).
+ * pipe read end this side sleeps on, peer_fd the write end of the peer's
+ * (both stay owned by the caller). `mem` is caller-provided storage of
+ * pkt_source_size()/pkt_sink_size() bytes (the source's bulk allocator
+ * lives there).
  * Returns 0 or -EINVAL (geometry does not match the mapping).
  */
 size_t pkt_source_size(size_t shm_size, unsigned slots);
@@ -137,7 +138,7 @@ void pkt_source_notify(struct pkt_source *src);
  */
 bool pkt_source_arm(struct pkt_source *src);
 
-/* Consume pending wake-ups from wake_fd (non-blocking read). */
+/* End waiting and consume pending wake-ups from wake_fd. */
 void pkt_source_drain_wake(struct pkt_source *src);
 
 /* --- sink side --- */
@@ -172,5 +173,22 @@ unsigned pkt_sink_in_flight(const struct pkt_sink *sink);
 void pkt_sink_notify(struct pkt_sink *sink);
 bool pkt_sink_arm(struct pkt_sink *sink);
 void pkt_sink_drain_wake(struct pkt_sink *sink);
+
+/* --- wake pipes --- */
+
+/*
+ * A wake pipe: fds[0] to sleep on (poll for POLLIN), fds[1], or duplicates
+ * of it, for the peer. Both ends are non-blocking and close-on-exec.
+ * Returns 0 or -errno.
+ */
+int pkt_wake_pipe(int fds[2]) __attribute__((warn_unused_result));
+
+/*
+ * Consume the pending wake-ups on a wake pipe's read end without touching
+ * the stream's state (for owners that keep the waiting flags themselves,
+ * e.g. on an edge-triggered watch). Never blocks, whatever the file's
+ * flags. Returns how many were pending.
+ */
+uint64_t pkt_wake_drain(int fd);
 
 #endif

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <poll.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -38,51 +37,50 @@ int ep_watch_modify(struct cairn_ep *ep, struct cairn_watch *w,
 void rpc_ep_cleanup(struct cairn_ep *ep);
 
 /*
- * Read an eventfd whose open file a peer shares: the peer may clear
- * O_NONBLOCK on it, or read the counter itself between our poll and our
- * read. RWF_NOWAIT keeps this one read from blocking whatever the file's
- * flags. Returns sizeof(*v), or -1 with errno (EAGAIN: counter zero;
- * EOPNOTSUPP: a kernel without RWF_NOWAIT for eventfds).
+ * Wake-ups (signals and packet-stream notifications) are pipes: the side
+ * that sleeps keeps the read end, whoever wakes it holds a duplicate of the
+ * write end. A peer that holds the same open file as we do may clear its
+ * O_NONBLOCK or fill the pipe at any moment, so every read and write here
+ * carries RWF_NOWAIT, which no file flag overrides: neither ever blocks.
  */
-static inline ssize_t
-eventfd_read_nowait(int fd, uint64_t *v)
-{
-	struct iovec iov = { .iov_base = v, .iov_len = sizeof(*v) };
-	ssize_t r;
-
-	do
-		r = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
 
 /*
- * Add one to an eventfd whose open file a peer shares. A write blocks only
- * when the counter would pass its maximum, and only if the peer cleared
- * O_NONBLOCK; writing only when poll says there is room keeps a peer that
- * merely fills its counter from blocking us (a peer that refills it
- * between the poll and the write still can: see the notes on signals).
- * Returns 0, or -1 with errno; a full counter counts as done (the reader
- * has plenty pending).
+ * Add one wake-up: 0, or -1 with errno. A full pipe counts as done (the
+ * sleeper has plenty pending). A descriptor that cannot do a non-blocking
+ * write (not a pipe or socket: EOPNOTSUPP) is refused rather than risked.
  */
 static inline int
-eventfd_add_one(int fd)
+wake_kick(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	uint64_t one = 1;
+	static const uint8_t one = 1;
+	struct iovec iov = { .iov_base = (void *)&one, .iov_len = 1 };
 	ssize_t r;
 
 	do
-		r = poll(&p, 1, 0);
+		r = pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
 	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -1;
-	if (r == 0 || !(p.revents & POLLOUT))
-		return 0;
-	do
-		r = write(fd, &one, sizeof(one));
-	while (r < 0 && errno == EINTR);
-	return r == sizeof(one) || errno == EAGAIN ? 0 : -1;
+	return r == 1 || (r < 0 && errno == EAGAIN) ? 0 : -1;
+}
+
+/* Empty a wake pipe's read end: the wake-ups that were pending (0: none). */
+static inline uint64_t
+wake_drain(int fd)
+{
+	uint8_t buf[256];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	uint64_t n = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return n;
+		n += (uint64_t)r;
+		if ((size_t)r < sizeof(buf))
+			return n;
+	}
 }
 
 static inline int

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +35,8 @@ struct cairn_defer {
 
 struct cairn_sig {
 	struct cairn_ep *ep;
-	int fd;
+	int fd;				/* the pipe's read end: we sleep on it */
+	int wr;				/* its write end: capabilities are copies */
 	cairn_sig_fn fn;
 	void *ctx;
 	struct cairn_watch *w;
@@ -247,12 +247,8 @@ sig_event(void *ctx, uint32_t events)
 	struct cairn_sig *s = ctx;
 	uint64_t count;
 
-	/*
-	 * The eventfd counter sums all submits since the last read. Its
-	 * submitters share the open file, so the read must not rely on its
-	 * O_NONBLOCK.
-	 */
-	if (eventfd_read_nowait(s->fd, &count) != sizeof(count))
+	/* One byte per submit since the last call (the pipe caps the sum). */
+	if ((count = wake_drain(s->fd)) == 0)
 		return;
 	s->fn(s->ctx, count);
 }
@@ -261,21 +257,24 @@ struct cairn_sig *
 cairn_sig_create(struct cairn_ep *ep, cairn_sig_fn fn, void *ctx)
 {
 	struct cairn_sig *s = calloc(1, sizeof(*s));
+	int p[2];
 
 	if (s == NULL)
 		return NULL;
 	s->ep = ep;
 	s->fn = fn;
 	s->ctx = ctx;
-	s->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->fd < 0)
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
 		goto fail_free;
+	s->fd = p[0];
+	s->wr = p[1];
 	s->w = cairn_ep_watch(ep, s->fd, EPOLLIN, sig_event, s);
 	if (s->w == NULL)
 		goto fail_close;
 	return s;
 fail_close:
 	close(s->fd);
+	close(s->wr);
 fail_free:
 	free(s);
 	return NULL;
@@ -288,15 +287,14 @@ cairn_sig_destroy(struct cairn_sig *s)
 		return;
 	cairn_ep_unwatch(s->ep, s->w);
 	close(s->fd);
+	close(s->wr);
 	free(s);
 }
 
 int
 cairn_sig_cap(struct cairn_sig *s)
 {
-	int fd = fcntl_dupfd_cloexec(s->fd);
-
-	return fd;
+	return fcntl_dupfd_cloexec(s->wr);
 }
 
 int
@@ -318,8 +316,7 @@ cairn_sig_cap_take(int *fd)
 int
 cairn_sig_submit(int sig_cap)
 {
-	/* A full counter means the receiver has plenty pending. */
-	return eventfd_add_one(sig_cap) == 0 ? 0 : -errno;
+	return wake_kick(sig_cap) == 0 ? 0 : -errno;
 }
 
 /* --- timers --- */

@@ -23,7 +23,7 @@
  * waits for (PKT_EV_*), issues a seq_cst fence and re-reads the rings; a
  * notifier stores its indices, issues a seq_cst fence and reads the set.
  * One of the two must see the other's store, so no wake-up is lost. The
- * notifier clears the set when it writes the eventfd, so a sleeping peer
+ * notifier clears the set when it writes the wake pipe, so a sleeping peer
  * costs one write however many batches follow, and it writes only for
  * events the peer asked for: a source waiting for acks is not woken because
  * the sink merely took descriptors.
@@ -40,7 +40,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdalign.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,50 +120,27 @@ pkt_stream_format_rings(void *rings, size_t rings_size, unsigned slots)
 	return 0;
 }
 
-/* Wake-up plumbing shared by both sides. */
+/* Wake-up plumbing shared by both sides (pipes, see base_impl.h). */
 
-static bool
-fd_nonblock(int fd)
+int
+pkt_wake_pipe(int fds[2])
 {
-	int fl;
+	return pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0 ? -errno : 0;
+}
 
-	if (fd < 0)
-		return false;
-	fl = fcntl(fd, F_GETFL);
-	return fl >= 0 && (fl & O_NONBLOCK);
+uint64_t
+pkt_wake_drain(int fd)
+{
+	return fd < 0 ? 0 : wake_drain(fd);
 }
 
 static void
 kick(int fd)
 {
-	if (fd < 0)
-		return;
-	/* An eventfd write only fails when the counter would overflow, in
-	 * which case the peer is awake anyway. */
-	(void)eventfd_add_one(fd);
-}
-
-static void
-drain(int fd, bool nonblock)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t v;
-	ssize_t r;
-
-	if (fd < 0)
-		return;
-	/*
-	 * The peer holds the same open file: whatever O_NONBLOCK said at
-	 * set-up, it may have cleared it since, and it may read the counter
-	 * itself. A read that cannot block first; the poll fallback is for
-	 * kernels without RWF_NOWAIT on eventfds.
-	 */
-	if (eventfd_read_nowait(fd, &v) >= 0 || errno != EOPNOTSUPP)
-		return;
-	if (!nonblock && poll(&p, 1, 0) <= 0)
-		return;
-	r = read(fd, &v, sizeof(v));
-	(void)r;
+	/* Fails only when the peer is gone or handed us something that
+	 * cannot be written without blocking; the peer is not woken then. */
+	if (fd >= 0)
+		(void)wake_kick(fd);
 }
 
 static void
@@ -420,7 +396,6 @@ pkt_source_init_split(struct pkt_source **srcp, void *mem, void *rings,
 	src->mask = slots - 1;
 	src->wake_fd = wake_fd;
 	src->peer_fd = peer_fd;
-	src->wake_nonblock = fd_nonblock(wake_fd);
 	src->ngran = (src->bulk_size + PKT_GRAN - 1) >> PKT_GRAN_LOG2;
 	memset(src->bitmap, 0, words(src->ngran) * 8);
 	*srcp = src;
@@ -551,7 +526,7 @@ void
 pkt_source_drain_wake(struct pkt_source *src)
 {
 	wait_end(&src->shm->source_waiting);
-	drain(src->wake_fd, src->wake_nonblock);
+	(void)pkt_wake_drain(src->wake_fd);
 }
 
 /* --- sink side --- */
@@ -585,7 +560,6 @@ pkt_sink_init_split(struct pkt_sink **sinkp, void *mem, void *rings,
 	sink->mask = slots - 1;
 	sink->wake_fd = wake_fd;
 	sink->peer_fd = peer_fd;
-	sink->wake_nonblock = fd_nonblock(wake_fd);
 	*sinkp = sink;
 	return 0;
 }
@@ -734,5 +708,5 @@ void
 pkt_sink_drain_wake(struct pkt_sink *sink)
 {
 	wait_end(&sink->shm->sink_waiting);
-	drain(sink->wake_fd, sink->wake_nonblock);
+	(void)pkt_wake_drain(sink->wake_fd);
 }

@@ -73,7 +73,6 @@ struct pkt_source {
 	uint32_t ack_tail;		/* ours */
 	uint32_t progress;		/* PKT_EV_* since the last notify */
 	bool broken;			/* sink corrupted the indices */
-	bool wake_nonblock;		/* wake_fd has O_NONBLOCK */
 	int wake_fd;
 	int peer_fd;
 	/* Bulk allocator: one bit per granule, set = allocated. */
@@ -97,7 +96,6 @@ struct pkt_sink {
 	uint32_t in_flight;		/* taken, not yet acknowledged */
 	uint32_t progress;
 	bool broken;
-	bool wake_nonblock;
 	int wake_fd;
 	int peer_fd;
 };

@@ -8,10 +8,13 @@
  * descriptor released to the bulk allocator is always the job's own copy,
  * never the one that came back.
  *
- * Wake-ups: the eventfd we sleep on is watched edge-triggered and never
- * read. The packet stream's "waiting" flag decides whether the server
- * writes it, so a counter that only grows costs nothing, and the server
- * (which holds the same eventfd) cannot make us block by draining it.
+ * Wake-ups: the read end of the wake pipe we sleep on is watched
+ * edge-triggered and emptied before each look at the rings. The packet
+ * stream's "waiting" flag decides whether the server writes it; reads and
+ * writes never block, whatever the server does to its copies. When arming
+ * finds acknowledgements already there (no kick will come), the deferred
+ * notification collects them.
+ *
  * We are armed (flag set) whenever a job is in flight and we are not
  * processing acknowledgements. The server hears of submitted jobs once the
  * handler that submitted them returned (a deferred notification), so a
@@ -47,6 +50,7 @@ struct block_client {
 	struct cairn_watch *wake_watch;
 	struct cairn_watch *hup_watch;
 	struct cairn_defer *notify;	/* tells the server of submissions */
+	bool acks_waiting;		/* arming found acks: notify collects */
 	struct pkt_source *src;
 	void *src_mem;
 	unsigned max_jobs;
@@ -179,6 +183,12 @@ notify_deferred(void *ctx)
 
 	if (c->src != NULL && !c->dead)
 		pkt_source_notify(c->src);
+	if (c->acks_waiting) {
+		/* Armed with acks already there: no kick will come. */
+		c->acks_waiting = false;
+		process(c);
+		settle(c);
+	}
 }
 
 static void
@@ -186,6 +196,9 @@ on_wake(void *ctx, uint32_t events)
 {
 	struct block_client *c = ctx;
 
+	/* Edge-triggered: empty the pipe before looking at the rings, so
+	 * that a kick after the look makes a new edge. */
+	(void)pkt_wake_drain(c->wake_fd);
 	process(c);
 	settle(c);
 }
@@ -606,7 +619,7 @@ submit(struct block_client *c, struct block_job *j, int64_t offset,
 	 */
 	if (c->in_flight++ == 0 && c->processing == 0 &&
 	    pkt_source_arm(c->src))
-		(void)cairn_sig_submit(c->wake_fd);
+		c->acks_waiting = true;
 	cairn_defer_schedule(c->notify);
 	return 0;
 }

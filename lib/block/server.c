@@ -41,7 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -69,8 +68,10 @@ struct block_session {
 	struct cairn_ds rings;		/* the packet stream's rings */
 	struct cairn_ds bulk;		/* ... and its bulk buffer */
 	bool client_bulk;		/* bulk="client": bulk from the client */
-	int wake_fd;			/* eventfd we sleep on */
-	int peer_fd;			/* the client's eventfd */
+	int wake_fd;			/* our wake pipe's read end: we sleep */
+	int peer_fd;			/* the client's wake pipe's write end */
+	int wake_wr;			/* ours, write end: the client's copy */
+	int peer_rd;			/* the client's, read end: its copy */
 	struct cairn_watch *watch;
 	struct pkt_sink *sink;
 	void *sink_mem;
@@ -324,6 +325,20 @@ bulk_free(struct block_session *s)
 	s->bulk.fd = -1;
 }
 
+/* Close the session's two wake pipes (whichever ends are open). */
+static void
+close_wake(struct block_session *s)
+{
+	int *fds[] = { &s->wake_fd, &s->wake_wr, &s->peer_rd, &s->peer_fd };
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
 static void
 teardown(struct block_session *s)
 {
@@ -337,8 +352,7 @@ teardown(struct block_session *s)
 	s->watch = NULL;
 	bulk_free(s);
 	srv->ram_free(srv->env, &s->rings);
-	close(s->wake_fd);
-	close(s->peer_fd);
+	close_wake(s);
 	free(s->sink_mem);
 	free(s->slot);
 	s->slot = NULL;
@@ -522,6 +536,9 @@ on_wake(void *ctx, uint32_t events)
 	struct block_session *s = ctx;
 	struct block_server *srv = s->srv;
 
+	/* Edge-triggered: empty the pipe before looking at the rings, so
+	 * that a kick after the look makes a new edge. */
+	(void)pkt_wake_drain(s->wake_fd);
 	enter(srv);
 	wake(s);
 	leave(srv);
@@ -602,8 +619,8 @@ h_tx(struct rpc_msg *m)
 		return BLOCK_INVALID;
 	fds[0] = dup_fd(s->rings.fd);
 	fds[1] = dup_fd(s->bulk.fd);
-	fds[2] = dup_fd(s->wake_fd);
-	fds[3] = dup_fd(s->peer_fd);
+	fds[2] = dup_fd(s->wake_wr);
+	fds[3] = dup_fd(s->peer_rd);
 	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || fds[3] < 0) {
 		for (i = 0; i < 4; i++)
 			if (fds[i] >= 0)
@@ -750,7 +767,7 @@ static int
 stream_setup(struct block_server *srv, struct block_session *s, size_t tx)
 {
 	size_t meta = pkt_stream_meta_size(BLOCK_SLOTS);
-	int r;
+	int w[2] = { -1, -1 }, p[2], r;
 
 	r = srv->ram_alloc(srv->env, s->client_bulk ? tx : meta, &s->rings);
 	if (r < 0)
@@ -762,15 +779,19 @@ stream_setup(struct block_server *srv, struct block_session *s, size_t tx)
 		}
 		(void)madvise(s->bulk.addr, s->bulk.size, MADV_POPULATE_WRITE);
 	}
-	s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	s->peer_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->sink_mem = malloc(pkt_sink_size());
 	s->slot = calloc(BLOCK_SLOTS - 1, sizeof(*s->slot));
-	if (s->wake_fd < 0 || s->peer_fd < 0 || s->sink_mem == NULL ||
-	    s->slot == NULL) {
+	if (s->sink_mem == NULL || s->slot == NULL) {
 		r = -ENOMEM;
 		goto fail;
 	}
+	if ((r = pkt_wake_pipe(w)) < 0 || (r = pkt_wake_pipe(p)) < 0)
+		goto fail;
+	s->wake_fd = w[0];
+	s->wake_wr = w[1];
+	s->peer_rd = p[0];
+	s->peer_fd = p[1];
+	w[0] = w[1] = -1;
 	if (!s->client_bulk && (r = sink_setup(s)) < 0)
 		goto fail;
 	return 0;
@@ -778,10 +799,11 @@ fail:
 	s->sink = NULL;
 	free(s->slot);
 	free(s->sink_mem);
-	if (s->peer_fd >= 0)
-		close(s->peer_fd);
-	if (s->wake_fd >= 0)
-		close(s->wake_fd);
+	if (w[0] >= 0) {
+		close(w[0]);
+		close(w[1]);
+	}
+	close_wake(s);
 	bulk_free(s);
 	srv->ram_free(srv->env, &s->rings);
 	return r;
@@ -793,8 +815,7 @@ stream_free(struct block_server *srv, struct block_session *s)
 {
 	free(s->slot);
 	free(s->sink_mem);
-	close(s->wake_fd);
-	close(s->peer_fd);
+	close_wake(s);
 	bulk_free(s);
 	srv->ram_free(srv->env, &s->rings);
 }
@@ -843,7 +864,7 @@ block_server_session_create(struct block_server *srv, const char *label,
 		return ROOT_UNAVAILABLE;
 	}
 	s->srv = srv;
-	s->wake_fd = s->peer_fd = -1;
+	s->wake_fd = s->peer_fd = s->wake_wr = s->peer_rd = -1;
 	s->rings.fd = s->bulk.fd = -1;
 	s->client_bulk = client_bulk;
 	s->rpcq_tail = &s->rpcq;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cairn/env.h>
@@ -93,14 +92,12 @@ stream_open(struct fs_conn *c)
 	struct fs_tx_res res;
 	size_t got = 0;
 	unsigned nfds = 2;
-	int fds[2] = { -1, -1 }, wake_dup, r;
+	int fds[2] = { -1, -1 }, w[2], wake_dup, r;
 
-	c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->wake < 0)
-		return -errno;
-	wake_dup = fcntl(c->wake, F_DUPFD_CLOEXEC, 0);
-	if (wake_dup < 0)
-		return -errno;
+	if ((r = pkt_wake_pipe(w)) < 0)
+		return r;
+	c->wake = w[0];
+	wake_dup = w[1];	/* the server's only: we never kick ourselves */
 	memset(&res, 0, sizeof(res));
 	r = rpc_call(c->cap, FS_TX, NULL, 0, &wake_dup, 1, &res, sizeof(res),
 	    &got, fds, &nfds);

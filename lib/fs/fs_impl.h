@@ -95,8 +95,9 @@ struct fs_session {
 	/* The packet stream, once FS_TX created it. */
 	struct cairn_ds tx;		/* fd -1 until then */
 	size_t tx_buf_size;		/* as asked for at session creation */
-	int wake;			/* our eventfd (the sink sleeps on it) */
-	int peer;			/* the client's eventfd */
+	int wake;			/* our wake pipe's read end: we sleep */
+	int wake_wr;			/* its write end (the client's copies) */
+	int peer;			/* the client's wake pipe, write end */
 	struct pkt_sink *sink;
 	void *sink_mem;
 	struct cairn_watch *watch;

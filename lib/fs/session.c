@@ -114,7 +114,7 @@ fs_session_new(struct fs_server *srv, const char *label, const char *args,
 	s->cost = need;
 	s->tx_buf_size = (size_t)tx;
 	s->tx.fd = -1;
-	s->wake = -1;
+	s->wake = s->wake_wr = -1;
 	s->peer = -1;
 	s->watch_sig = -1;
 	fs_handles_init(&s->handles);

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "fs_impl.h"
@@ -186,12 +185,10 @@ done:
 }
 
 static void
-kick_self(int fd)
+kick_self(struct fs_session *s)
 {
-	uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) < 0)
-		errno = 0;	/* counter full: a wake-up is pending anyway */
+	/* Fails only with the pipe full: a wake-up is pending anyway. */
+	(void)cairn_sig_submit(s->wake_wr);
 }
 
 static void
@@ -214,7 +211,7 @@ on_wake(void *ctx, uint32_t events)
 		pkt_sink_notify(s->sink);
 		if (n >= BATCH) {
 			/* Come back after the other events of this round. */
-			kick_self(s->wake);
+			kick_self(s);
 			return;
 		}
 		if (r == -EPROTO) {
@@ -243,9 +240,11 @@ fs_stream_release(struct fs_session *s)
 	s->tx.fd = -1;
 	if (s->wake >= 0)
 		close(s->wake);
+	if (s->wake_wr >= 0)
+		close(s->wake_wr);
 	if (s->peer >= 0)
 		close(s->peer);
-	s->wake = s->peer = -1;
+	s->wake = s->wake_wr = s->peer = -1;
 	free(s->sink_mem);
 	s->sink_mem = NULL;
 	s->sink = NULL;
@@ -256,7 +255,7 @@ fs_stream_create(struct fs_session *s, int client_wake, int *ds_fd,
     int *wake_fd, struct fs_tx_res *res)
 {
 	struct cairn_env *env = s->srv->env;
-	int r;
+	int w[2], r;
 
 	*ds_fd = *wake_fd = -1;
 	if (env == NULL)
@@ -276,7 +275,10 @@ fs_stream_create(struct fs_session *s, int client_wake, int *ds_fd,
 			s->tx.fd = -1;
 			return FS_NO_SPACE;
 		}
-		s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (pkt_wake_pipe(w) == 0) {
+			s->wake = w[0];
+			s->wake_wr = w[1];
+		}
 		s->sink_mem = malloc(pkt_sink_size());
 		if (s->wake < 0 || s->sink_mem == NULL ||
 		    pkt_stream_format(s->tx.addr, s->tx.size,
@@ -291,10 +293,10 @@ fs_stream_create(struct fs_session *s, int client_wake, int *ds_fd,
 		s->peer = client_wake;
 		/* Wait for packets: the client kicks only a waiting sink. */
 		if (pkt_sink_arm(s->sink))
-			kick_self(s->wake);
+			kick_self(s);
 	}
 	*ds_fd = fcntl(s->tx.fd, F_DUPFD_CLOEXEC, 0);
-	*wake_fd = fcntl(s->wake, F_DUPFD_CLOEXEC, 0);
+	*wake_fd = fcntl(s->wake_wr, F_DUPFD_CLOEXEC, 0);
 	if (*ds_fd < 0 || *wake_fd < 0) {
 		if (*ds_fd >= 0)
 			close(*ds_fd);

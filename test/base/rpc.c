@@ -4,9 +4,12 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -335,6 +338,60 @@ t_signal(void)
 	cairn_ep_destroy(ep);
 }
 
+/*
+ * The receiver also holds the capability it handed out (the same open
+ * file as the source's): it clears O_NONBLOCK and fills the pipe. The
+ * source's submits must neither block nor fail (an alarm turns a hang
+ * into a failure), and the receiver still sees them pending. A
+ * "capability" that is not a pipe (an eventfd, whose writes cannot be
+ * made non-blocking) is refused, not written.
+ */
+static void
+t_signal_hostile(void)
+{
+	uint64_t full = 0xfffffffffffffffeull, v = 0;
+	uint8_t junk[4096] = { 0 };
+	int err, cap, mine, fl, e, i;
+	struct cairn_ep *ep = cairn_ep_create(&err);
+	struct cairn_sig *s = cairn_sig_create(ep, on_sig, NULL);
+
+	T_CHECK(s != NULL && (cap = cairn_sig_cap(s)) >= 0 &&
+	    (mine = cairn_sig_cap(s)) >= 0);
+	while (write(mine, junk, sizeof(junk)) > 0)
+		;
+	T_CHECK(errno == EAGAIN);
+	fl = fcntl(mine, F_GETFL);
+	T_CHECK(fl >= 0 && fcntl(mine, F_SETFL, fl & ~O_NONBLOCK) == 0);
+	alarm(5);
+	for (i = 0; i < 1000; i++)
+		T_CHECK(cairn_sig_submit(cap) == 0);
+	alarm(0);
+	sig_total = 0;
+	T_CHECK(cairn_ep_dispatch_once(ep, 100) == 1);
+	T_CHECK(sig_total >= 65536);
+	/* Emptied: a new submit is one again. */
+	T_CHECK(cairn_sig_submit(cap) == 0);
+	sig_total = 0;
+	T_CHECK(cairn_ep_dispatch_once(ep, 100) == 1 && sig_total == 1);
+	T_CHECK((e = eventfd(0, EFD_CLOEXEC)) >= 0);
+	T_CHECK(write(e, &full, sizeof(full)) == sizeof(full));
+	alarm(5);
+	T_CHECK(cairn_sig_submit(e) == -EOPNOTSUPP);
+	alarm(0);
+	T_CHECK(read(e, &v, sizeof(v)) == sizeof(v) && v == full);
+	close(e);
+	close(cap);
+	close(mine);
+	/* The receiver is gone: EPIPE (SIGPIPE is the component's to
+	 * ignore; the test ignores it too). */
+	cap = cairn_sig_cap(s);
+	cairn_sig_destroy(s);
+	signal(SIGPIPE, SIG_IGN);
+	T_CHECK(cairn_sig_submit(cap) == -EPIPE);
+	close(cap);
+	cairn_ep_destroy(ep);
+}
+
 static int timer_hits;
 
 static void
@@ -403,5 +460,7 @@ main(void)
 	T_RUN("rpc-008", "signals have counter semantics", t_signal);
 	T_RUN("rpc-009", "entrypoint timers fire", t_timer);
 	T_RUN("rpc-010", "a flooding client does not stop others", t_flood);
+	T_RUN("rpc-011", "a submit never blocks on a signal a peer made "
+	    "blocking and full, nor writes to a non-pipe", t_signal_hostile);
 	return t_done();
 }

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cairn/session/root.h>
@@ -378,14 +378,27 @@ t_packets(void)
 }
 
 static uint64_t
-pending(int efd)
+pending(int rd)
 {
-	struct pollfd pfd = { efd, POLLIN, 0 };
-	uint64_t v = 0;
+	struct pollfd pfd = { rd, POLLIN, 0 };
+	uint8_t buf[64];
+	ssize_t r;
 
-	if (poll(&pfd, 1, 0) == 1 && read(efd, &v, sizeof(v)) != sizeof(v))
-		v = 0;
-	return v;
+	if (poll(&pfd, 1, 0) != 1 || (r = read(rd, buf, sizeof(buf))) < 0)
+		return 0;
+	return (uint64_t)r;
+}
+
+/* A signal to watch: its read end, and the write end in *wr. */
+static int
+sig_pipe(int *wr)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	*wr = p[1];
+	return p[0];
 }
 
 static void
@@ -394,15 +407,15 @@ t_notify(void)
 	struct fs_session *a = session("rw", "", QUOTA);
 	struct fs_session *b = session("rw", "", QUOTA);
 	int32_t da, fa, db, fb, pb;
-	int e1 = eventfd(0, EFD_CLOEXEC), e2 = eventfd(0, EFD_CLOEXEC);
+	int w1 = -1, w2 = -1, e1 = sig_pipe(&w1), e2 = sig_pipe(&w2);
 
 	T_CHECK(a && b && e1 >= 0 && e2 >= 0);
 	T_CHECK(fs_do_dir(a, &(struct fs_dir_args){ 0, 0, "/pub" }, &da) ==
 	    FS_OK);
 	T_CHECK(fs_do_file(a, &(struct fs_file_args){ da, FS_READ_ONLY, 0, 0,
 	    "f" }, &fa) == FS_OK);
-	T_CHECK(fs_do_sigh(a, da, dup(e1)) == FS_OK);
-	T_CHECK(fs_do_sigh(a, fa, dup(e2)) == FS_OK);
+	T_CHECK(fs_do_sigh(a, da, dup(w1)) == FS_OK);
+	T_CHECK(fs_do_sigh(a, fa, dup(w2)) == FS_OK);
 	/* b creates a file in /pub: a hears of it when b's handle closes. */
 	T_CHECK(fs_do_dir(b, &(struct fs_dir_args){ 0, 0, "/pub" }, &db) ==
 	    FS_OK);
@@ -441,15 +454,15 @@ t_notify(void)
 			st = fs_do_node(a, &(struct fs_node_args){ "/" },
 			    &hs[i]);
 			if (st == FS_OK)
-				st = fs_do_sigh(a, hs[i], dup(e1));
+				st = fs_do_sigh(a, hs[i], dup(w1));
 		}
 		T_CHECK(st == FS_OK);
 		T_CHECK(fs_do_node(a, &(struct fs_node_args){ "/" }, &hs[i]) ==
 		    FS_OK);
-		extra = dup(e1);
+		extra = dup(w1);
 		T_CHECK(fs_do_sigh(a, hs[i], extra) == FS_NO_SPACE);
 		close(extra);
-		T_CHECK(fs_do_sigh(a, da, dup(e1)) == FS_OK);	/* replaces */
+		T_CHECK(fs_do_sigh(a, da, dup(w1)) == FS_OK);	/* replaces */
 	}
 	/* A dropped session's handles close with it (and notify). */
 	drop(b);
@@ -457,6 +470,8 @@ t_notify(void)
 	drop(a);
 	close(e1);
 	close(e2);
+	close(w1);
+	close(w2);
 }
 
 static int
@@ -709,10 +724,10 @@ t_watch(void)
 	struct fs_session *b = session("rw", "", QUOTA);
 	struct fs_control_args c;
 	int32_t da, db, fb, fa;
-	int e = eventfd(0, EFD_CLOEXEC);
+	int w = -1, e = sig_pipe(&w);
 
 	T_CHECK(a && b && e >= 0);
-	T_CHECK(fs_do_watch(a, dup(e)) == FS_OK);
+	T_CHECK(fs_do_watch(a, dup(w)) == FS_OK);
 	T_CHECK(fs_do_dir(a, &(struct fs_dir_args){ 1, 0, "/w" }, &da) ==
 	    FS_OK);
 	T_CHECK(fs_do_file(a, &(struct fs_file_args){ da, FS_READ_WRITE, 1, 0,
@@ -748,6 +763,7 @@ t_watch(void)
 	drop(a);
 	drop(b);
 	close(e);
+	close(w);
 }
 
 int

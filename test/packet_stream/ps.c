@@ -29,7 +29,8 @@ struct pair {
 	void *src_mem, *sink_mem;
 	struct pkt_source *src;
 	struct pkt_sink *sink;
-	int src_fd, sink_fd;	/* eventfds each side sleeps on */
+	int src_fd, sink_fd;	/* wake pipes' read ends: each side sleeps */
+	int src_wr, sink_wr;	/* ... and their write ends: the peer kicks */
 };
 
 static void
@@ -39,19 +40,26 @@ pair_fini(struct pair *p)
 		munmap(p->shm, p->shm_size);
 	free(p->src_mem);
 	free(p->sink_mem);
-	if (p->src_fd >= 0)
+	if (p->src_fd >= 0) {
 		close(p->src_fd);
-	if (p->sink_fd >= 0)
+		close(p->src_wr);
+	}
+	if (p->sink_fd >= 0) {
 		close(p->sink_fd);
+		close(p->sink_wr);
+	}
 	memset(p, 0, sizeof(*p));
 	p->src_fd = p->sink_fd = -1;
 }
 
-/* bulk: bytes of bulk buffer wanted. Returns 0 or -errno. */
+/*
+ * bulk: bytes of bulk buffer wanted; fl: O_NONBLOCK or 0, for the wake
+ * pipes (both ends). Returns 0 or -errno.
+ */
 static int
-pair_init(struct pair *p, unsigned slots, size_t bulk, int efd_flags)
+pair_init(struct pair *p, unsigned slots, size_t bulk, int fl)
 {
-	int err;
+	int a[2] = { -1, -1 }, b[2] = { -1, -1 }, err;
 
 	memset(p, 0, sizeof(*p));
 	p->src_fd = p->sink_fd = -1;
@@ -63,8 +71,15 @@ pair_init(struct pair *p, unsigned slots, size_t bulk, int efd_flags)
 		p->shm = NULL;
 		return -ENOMEM;
 	}
-	p->src_fd = eventfd(0, EFD_CLOEXEC | efd_flags);
-	p->sink_fd = eventfd(0, EFD_CLOEXEC | efd_flags);
+	if (pipe2(a, O_CLOEXEC | fl) == 0 && pipe2(b, O_CLOEXEC | fl) != 0) {
+		close(a[0]);
+		close(a[1]);
+		a[0] = -1;
+	}
+	p->src_fd = a[0];
+	p->src_wr = a[1];
+	p->sink_fd = b[0];
+	p->sink_wr = b[1];
 	p->src_mem = malloc(pkt_source_size(p->shm_size, slots));
 	p->sink_mem = malloc(pkt_sink_size());
 	if (p->src_fd < 0 || p->sink_fd < 0 || !p->src_mem || !p->sink_mem) {
@@ -73,9 +88,9 @@ pair_init(struct pair *p, unsigned slots, size_t bulk, int efd_flags)
 	}
 	if ((err = pkt_stream_format(p->shm, p->shm_size, slots)) != 0 ||
 	    (err = pkt_sink_init(&p->sink, p->sink_mem, p->shm, p->shm_size,
-	    slots, p->sink_fd, p->src_fd)) != 0 ||
+	    slots, p->sink_fd, p->src_wr)) != 0 ||
 	    (err = pkt_source_init(&p->src, p->src_mem, p->shm, p->shm_size,
-	    slots, p->src_fd, p->sink_fd)) != 0) {
+	    slots, p->src_fd, p->sink_wr)) != 0) {
 		pair_fini(p);
 		return err;
 	}
@@ -88,15 +103,18 @@ shm_of(struct pair *p)
 	return p->shm;
 }
 
-/* Eventfd counter, consumed; 0 when nothing was written. */
+/* Wake-ups pending on a wake pipe's read end, consumed; 0 when none. */
 static uint64_t
 efd_count(int fd)
 {
-	uint64_t v = 0;
+	struct pollfd q = { .fd = fd, .events = POLLIN };
+	uint8_t buf[64];
+	ssize_t r;
 
-	if (read(fd, &v, sizeof(v)) != sizeof(v))
+	if (poll(&q, 1, 0) != 1)
 		return 0;
-	return v;
+	r = read(fd, buf, sizeof(buf));
+	return r > 0 ? (uint64_t)r : 0;
 }
 
 /* Allocate everything, then check the whole bulk buffer comes back. */
@@ -187,7 +205,7 @@ t_roundtrip(void)
 	unsigned char *pay;
 	unsigned i;
 
-	T_CHECK(pair_init(&p, 8, 65536, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 65536, O_NONBLOCK) == 0);
 	T_CHECK(pkt_sink_get(p.sink, &g) == -EAGAIN);
 	T_CHECK(pkt_source_get_ack(p.src, &a) == -EAGAIN);
 	memset(&d, 0xee, sizeof(d));
@@ -229,7 +247,7 @@ t_wrap(void)
 	unsigned batch;
 	const uint32_t start = UINT32_MAX - 100;
 
-	T_CHECK(pair_init(&p, 4, 16384, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 4, 16384, O_NONBLOCK) == 0);
 	/* Move every index as if 2^32 - 101 packets had passed already. */
 	p.src->submit_head = p.src->submit_tail = start;
 	p.src->ack_head = p.src->ack_tail = start;
@@ -269,7 +287,7 @@ t_full(void)
 	struct pkt_desc d = { .offset = 0, .size = 1 }, g;
 	unsigned i;
 
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
 	for (i = 0; i < 7; i++) {
 		T_CHECK(pkt_source_submit_space(p.src) == 7 - i);
 		T_CHECK(pkt_source_submit(p.src, &d) == 0);
@@ -292,7 +310,7 @@ t_out_of_order(void)
 	struct pkt_desc d[5], g[5], a;
 	unsigned i;
 
-	T_CHECK(pair_init(&p, 8, 5 * 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 5 * 4096, O_NONBLOCK) == 0);
 	for (i = 0; i < 5; i++) {
 		T_CHECK(pkt_source_alloc(p.src, 4096, 12, &d[i]) == 0);
 		d[i].data[0] = (uint8_t)i;
@@ -323,7 +341,7 @@ t_fragment(void)
 	struct pkt_desc d[16], a, b;
 	unsigned i;
 
-	T_CHECK(pair_init(&p, 4, 16 * 512, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 4, 16 * 512, O_NONBLOCK) == 0);
 	for (i = 0; i < 16; i++) {
 		T_CHECK(pkt_source_alloc(p.src, 512, 0, &d[i]) == 0);
 		T_CHECK(d[i].offset == (int64_t)i * 512);
@@ -365,7 +383,7 @@ t_align(void)
 	struct pkt_desc d, e;
 	unsigned lg;
 
-	T_CHECK(pair_init(&p, 4, 1 << 20, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 4, 1 << 20, O_NONBLOCK) == 0);
 	T_CHECK(pkt_source_alloc(p.src, 100, 0, &d) == 0);
 	for (lg = 0; lg <= 16; lg++) {
 		T_CHECK(pkt_source_alloc(p.src, 700, lg, &e) == 0);
@@ -387,7 +405,7 @@ t_alloc_limits(void)
 	struct pkt_desc d, e;
 
 	/* A bulk size that is not a multiple of the granule. */
-	T_CHECK(pair_init(&p, 4, 1000, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 4, 1000, O_NONBLOCK) == 0);
 	T_CHECK(pkt_source_bulk_size(p.src) == 1000);
 	T_CHECK(pkt_source_alloc(p.src, 0, 0, &d) == -EINVAL);
 	T_CHECK(pkt_source_alloc(p.src, 1001, 0, &d) == -EINVAL);
@@ -413,7 +431,7 @@ t_release_bogus(void)
 	struct pair p;
 	struct pkt_desc d, e, bogus;
 
-	T_CHECK(pair_init(&p, 4, 8192, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 4, 8192, O_NONBLOCK) == 0);
 	T_CHECK(pkt_source_alloc(p.src, 4096, 0, &d) == 0);
 	T_CHECK(pkt_source_alloc(p.src, 4096, 0, &e) == 0);
 	/* None of these may free e's space. */
@@ -469,7 +487,7 @@ t_bounds(void)
 		{ 1, UINT64_MAX, 0 },
 	};
 
-	T_CHECK(pair_init(&p, 4, 8192, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 4, 8192, O_NONBLOCK) == 0);
 	bulk = (int64_t)pkt_sink_bulk_size(p.sink);
 	T_CHECK(bulk == 8192);
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -500,7 +518,7 @@ t_corrupt(void)
 	unsigned i;
 
 	for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
-		T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+		T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
 		atomic_store(&shm_of(&p)->submit_head, garbage[i]);
 		T_CHECKF(pkt_sink_get(p.sink, &g) == -EPROTO, "head %x",
 		    garbage[i]);
@@ -511,7 +529,7 @@ t_corrupt(void)
 		pair_fini(&p);
 	}
 	/* A full ring (head = tail + 7) is fine, whatever its slots hold. */
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
 	memset((char *)p.shm + sizeof(struct pkt_shm), 0xff,
 	    8 * sizeof(struct pkt_desc));
 	atomic_store(&shm_of(&p)->submit_head, 7);
@@ -528,13 +546,13 @@ t_corrupt(void)
 	pair_fini(&p);
 
 	/* And the other way: the sink scribbles over the ack head. */
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
 	T_CHECK(pkt_source_submit(p.src, &d) == 0);
 	atomic_store(&shm_of(&p)->ack_head, 8);
 	T_CHECK(pkt_source_get_ack(p.src, &g) == -EPROTO);
 	T_CHECK(pkt_source_arm(p.src));
 	pair_fini(&p);
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
 	for (i = 0; i < 7; i++)
 		T_CHECK(pkt_source_submit(p.src, &d) == 0);
 	atomic_store(&shm_of(&p)->submit_tail, 0x80000000u);
@@ -551,7 +569,7 @@ t_ack_reserve(void)
 	struct pkt_desc d = { .offset = 0, .size = 1 }, g[16], a;
 	unsigned i;
 
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
 	for (i = 0; i < 7; i++)
 		T_CHECK(pkt_source_submit(p.src, &d) == 0);
 	for (i = 0; i < 7; i++)
@@ -590,8 +608,8 @@ t_notify(void)
 	struct pair p;
 	struct pkt_desc d = { .offset = 0, .size = 1 }, g;
 
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
-	/* Nobody waits: progress causes no eventfd write. */
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
+	/* Nobody waits: progress causes no wake-up. */
 	T_CHECK(pkt_source_submit(p.src, &d) == 0);
 	pkt_source_notify(p.src);
 	T_CHECK(efd_count(p.sink_fd) == 0);
@@ -646,7 +664,7 @@ t_notify_space(void)
 	struct pkt_desc d = { .offset = 0, .size = 1 }, g;
 	unsigned i;
 
-	/* Blocking eventfds: drain must not hang on an empty counter. */
+	/* Blocking pipes: drain must not hang on an empty one. */
 	T_CHECK(pair_init(&p, 4, 4096, 0) == 0);
 	pkt_source_drain_wake(p.src);
 	pkt_sink_drain_wake(p.sink);
@@ -820,7 +838,7 @@ t_two_process(void)
 	struct pkt_sink *sink;
 	struct pkt_desc d;
 	size_t size = pkt_stream_meta_size(XFER_SLOTS) + XFER_BULK;
-	int mfd, src_fd, sink_fd, status, err;
+	int mfd, a[2], b[2], status, err;
 	void *shm, *src_mem;
 	char sink_mem[512];
 	pid_t pid;
@@ -830,24 +848,22 @@ t_two_process(void)
 	T_CHECK(mfd >= 0 && ftruncate(mfd, (off_t)size) == 0);
 	shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	T_CHECK(shm != MAP_FAILED);
-	src_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	sink_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	T_CHECK(src_fd >= 0 && sink_fd >= 0);
+	T_CHECK(pkt_wake_pipe(a) == 0 && pkt_wake_pipe(b) == 0);
 	T_CHECK(pkt_stream_format(shm, size, XFER_SLOTS) == 0);
 	src_mem = malloc(pkt_source_size(size, XFER_SLOTS));
 	T_CHECK(src_mem != NULL);
-	T_CHECK(pkt_source_init(&src, src_mem, shm, size, XFER_SLOTS, src_fd,
-	    sink_fd) == 0);
+	T_CHECK(pkt_source_init(&src, src_mem, shm, size, XFER_SLOTS, a[0],
+	    b[1]) == 0);
 	pid = fork();
 	T_CHECK(pid >= 0);
 	if (pid == 0) {
 		alarm(50);
 		if (pkt_sink_init(&sink, sink_mem, shm, size, XFER_SLOTS,
-		    sink_fd, src_fd) != 0)
+		    b[0], a[1]) != 0)
 			_exit(2);
-		_exit(xfer_sink(sink, sink_fd));
+		_exit(xfer_sink(sink, b[0]));
 	}
-	err = xfer_source(src, src_fd);
+	err = xfer_source(src, a[0]);
 	if (err != 0)
 		kill(pid, SIGKILL);
 	T_CHECK(waitpid(pid, &status, 0) == pid);
@@ -859,8 +875,10 @@ t_two_process(void)
 	free(src_mem);
 	munmap(shm, size);
 	close(mfd);
-	close(src_fd);
-	close(sink_fd);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
 }
 
 /*
@@ -922,9 +940,9 @@ t_split(void)
 }
 
 /*
- * A hostile peer shares the sink's wake eventfd (the same open file): it
- * clears O_NONBLOCK after set-up and empties the counter. Draining must
- * still return at once (an alarm turns a hang into a failure).
+ * A hostile peer holding the sink's wake pipe (the same open file) clears
+ * O_NONBLOCK on it after set-up; the pipe is empty. Draining must still
+ * return at once (an alarm turns a hang into a failure).
  */
 static void
 t_drain_hostile(void)
@@ -932,39 +950,77 @@ t_drain_hostile(void)
 	struct pair p;
 	int fl;
 
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
 	fl = fcntl(p.sink_fd, F_GETFL);
 	T_CHECK(fl >= 0 && fcntl(p.sink_fd, F_SETFL, fl & ~O_NONBLOCK) == 0);
 	alarm(5);
 	pkt_sink_drain_wake(p.sink);
+	T_CHECK(pkt_wake_drain(p.sink_fd) == 0);
 	alarm(0);
-	T_CHECK(1);	/* reached: the drain did not block */
+	T_CHECK(1);	/* reached: the drains did not block */
 	pair_fini(&p);
 }
 
 /*
- * A hostile sink fills its own wake counter to the maximum and clears
- * O_NONBLOCK on the open file it shares with the source: the source's
- * notify must not block on it (an alarm turns a hang into a failure).
+ * A hostile sink fills its own wake pipe and clears O_NONBLOCK on the
+ * write end it shares with the source, then lets the source notify it
+ * again and again (no poll-then-write window to win: each write carries
+ * RWF_NOWAIT). The source must never block (an alarm turns a hang into a
+ * failure), and the sink still finds a wake-up pending.
  */
 static void
 t_kick_hostile(void)
 {
-	uint64_t full = 0xfffffffffffffffeull;
-	struct pkt_desc d = { .offset = 0, .size = 1 };
+	struct pkt_desc d = { .offset = 0, .size = 1 }, g;
+	uint8_t junk[4096] = { 0 };
 	struct pair p;
+	unsigned i;
 	int fl;
 
-	T_CHECK(pair_init(&p, 8, 4096, EFD_NONBLOCK) == 0);
-	T_CHECK(!pkt_sink_arm(p.sink));		/* the sink "sleeps" */
-	T_CHECK(write(p.sink_fd, &full, sizeof(full)) == sizeof(full));
-	fl = fcntl(p.sink_fd, F_GETFL);
-	T_CHECK(fl >= 0 && fcntl(p.sink_fd, F_SETFL, fl & ~O_NONBLOCK) == 0);
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
+	while (write(p.sink_wr, junk, sizeof(junk)) > 0)
+		;
+	T_CHECK(errno == EAGAIN);
+	fl = fcntl(p.sink_wr, F_GETFL);
+	T_CHECK(fl >= 0 && fcntl(p.sink_wr, F_SETFL, fl & ~O_NONBLOCK) == 0);
+	alarm(5);
+	for (i = 0; i < 100; i++) {
+		T_CHECK(!pkt_sink_arm(p.sink));	/* the sink "sleeps" */
+		T_CHECK(pkt_source_submit(p.src, &d) == 0);
+		pkt_source_notify(p.src);
+		T_CHECK(pkt_sink_get(p.sink, &g) == 0);
+		T_CHECK(pkt_sink_ack(p.sink, &g) == 0);
+		T_CHECK(pkt_source_get_ack(p.src, &g) == 0);
+	}
+	alarm(0);
+	T_CHECK(pkt_wake_drain(p.sink_fd) >= 65536);
+	pair_fini(&p);
+}
+
+/*
+ * The peer handed over something that is not a pipe (an eventfd, whose
+ * writes cannot be made non-blocking): notify must neither block on it
+ * nor write to it.
+ */
+static void
+t_kick_not_pipe(void)
+{
+	struct pkt_desc d = { .offset = 0, .size = 1 };
+	uint64_t full = 0xfffffffffffffffeull, v = 0;
+	struct pair p;
+	int e;
+
+	T_CHECK(pair_init(&p, 8, 4096, O_NONBLOCK) == 0);
+	T_CHECK((e = eventfd(0, EFD_CLOEXEC)) >= 0);
+	T_CHECK(write(e, &full, sizeof(full)) == sizeof(full));
+	T_CHECK(dup3(e, p.sink_wr, O_CLOEXEC) == p.sink_wr);
+	T_CHECK(!pkt_sink_arm(p.sink));
 	T_CHECK(pkt_source_submit(p.src, &d) == 0);
 	alarm(5);
 	pkt_source_notify(p.src);
 	alarm(0);
-	T_CHECK(1);	/* reached: the notify did not block */
+	T_CHECK(read(e, &v, sizeof(v)) == sizeof(v) && v == full);
+	close(e);
 	pair_fini(&p);
 }
 
@@ -998,7 +1054,7 @@ main(void)
 	    t_corrupt);
 	T_RUN("ps-013", "the sink never takes more than it can acknowledge",
 	    t_ack_reserve);
-	T_RUN("ps-014", "notify writes the eventfd once, only to a waiter",
+	T_RUN("ps-014", "notify writes the wake pipe once, only to a waiter",
 	    t_notify);
 	T_RUN("ps-015", "a source waiting for submit space is woken by a take",
 	    t_notify_space);
@@ -1006,9 +1062,11 @@ main(void)
 	    t_two_process);
 	T_RUN("ps-017", "rings and bulk buffer in separate mappings",
 	    t_split);
-	T_RUN("ps-018", "a drain never blocks on a wake eventfd a peer made "
+	T_RUN("ps-018", "a drain never blocks on a wake pipe a peer made "
 	    "blocking", t_drain_hostile);
-	T_RUN("ps-019", "a notify never blocks on a full wake eventfd a peer "
+	T_RUN("ps-019", "notifies never block on a full wake pipe a peer "
 	    "made blocking", t_kick_hostile);
+	T_RUN("ps-020", "a notify neither blocks on nor writes to a wake fd "
+	    "that is not a pipe", t_kick_not_pipe);
 	return t_done();
 }

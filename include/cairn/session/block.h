@@ -133,9 +133,9 @@ struct block_info {
  * memfd of rings_size bytes, formatted by the server with
  * pkt_stream_format_rings(slots)); the bulk buffer (a sealed memfd of
  * bulk_size bytes; descriptor offsets are relative to its start); the
- * eventfd the server sleeps on (the client signals it); the eventfd the
- * client sleeps on. Both eventfds are non-blocking. Each call hands out
- * fresh duplicates of the same stream.
+ * write end of the wake pipe the server sleeps on (the client kicks it);
+ * the read end of the wake pipe the client sleeps on (pkt_wake_pipe()).
+ * Each call hands out fresh duplicates of the same stream.
  */
 struct block_tx_res {
 	uint64_t rings_size;

@@ -90,8 +90,9 @@ enum fs_node_type {
 };
 
 enum fs_op {
-	FS_TX,		/* fd: client's wake eventfd; reply: fs_tx_res + fds
-			 * dataspace and server's wake eventfd */
+	FS_TX,		/* fd: client's wake pipe (write end); reply:
+			 * fs_tx_res + fds dataspace and server's wake pipe
+			 * (write end) */
 	FS_FILE,	/* args: fs_file_args; reply: fs_handle_res */
 	FS_SYMLINK,	/* args: fs_symlink_args; reply: fs_handle_res */
 	FS_DIR,		/* args: fs_dir_args; reply: fs_handle_res */
@@ -365,7 +366,7 @@ struct fs_close_many_args {
 };
 
 /*
- * FS_WATCH: the signal (an eventfd, as for FS_SIGH) is submitted whenever
+ * FS_WATCH: the signal (a capability, as for FS_SIGH) is submitted whenever
  * another session of the server changes anything in the tree: a node made,
  * removed, moved, linked, written, truncated, allocated or given new
  * attributes. It says that, not what: a client that caches names and
