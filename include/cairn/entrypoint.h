@@ -39,6 +39,8 @@ void cairn_ep_stop(struct cairn_ep *ep);
  * Dispatch events once, waiting at most timeout_ms (-1 = forever).
  * Returns the number of events handled, or -errno. Used by code that waits
  * for a condition synchronously (it calls this until the condition holds).
+ * Deferred work pending on entry runs first; if any did, it only looks for
+ * events and does not wait, since that work may have met the condition.
  */
 int cairn_ep_dispatch_once(struct cairn_ep *ep, int timeout_ms);
 

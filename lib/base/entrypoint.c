@@ -133,16 +133,18 @@ cairn_ep_unwatch(struct cairn_ep *ep, struct cairn_watch *w)
 }
 
 /*
- * Run what was deferred, including work deferred meanwhile. Each is taken
- * off the list before it runs, so it may schedule itself again or destroy
- * itself or any other.
+ * Run what was deferred, including work deferred meanwhile; true if
+ * anything ran. Each is taken off the list before it runs, so it may
+ * schedule itself again or destroy itself or any other.
  */
-static void
+static bool
 run_deferred(struct cairn_ep *ep)
 {
 	struct cairn_defer *d;
+	bool ran = false;
 
 	while ((d = ep->deferred) != NULL) {
+		ran = true;
 		ep->deferred = d->next;
 		if (ep->deferred == NULL)
 			ep->deferred_tail = &ep->deferred;
@@ -150,6 +152,7 @@ run_deferred(struct cairn_ep *ep)
 		d->scheduled = false;
 		d->fn(d->ctx);
 	}
+	return ran;
 }
 
 int
@@ -158,7 +161,14 @@ cairn_ep_dispatch_once(struct cairn_ep *ep, int timeout_ms)
 	struct epoll_event evs[32];
 	int n, i;
 
-	run_deferred(ep);
+	/*
+	 * Deferred work may be what the caller waits for (a Block client's
+	 * deferred notification collects acknowledgements that came before
+	 * it armed): after running any, look but do not sleep, so the caller
+	 * checks its condition again.
+	 */
+	if (run_deferred(ep))
+		timeout_ms = 0;
 	n = epoll_wait(ep->epfd, evs, 32, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;

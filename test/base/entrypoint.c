@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cairn/entrypoint.h>
@@ -101,6 +102,50 @@ t_handler(void)
 	cairn_ep_destroy(ep);
 }
 
+static void
+set_flag(void *ctx)
+{
+	*(bool *)ctx = true;
+}
+
+static void
+on_guard(void *ctx, uint32_t events)
+{
+	*(bool *)ctx = true;
+}
+
+/*
+ * A caller waiting for a condition that deferred work meets (a Block
+ * client's deferred notification collecting acks): dispatching with no
+ * timeout must come back once that work ran, not sleep with nothing left
+ * to wake it. A 3 s timer ends the wait if it does sleep.
+ */
+static void
+t_wait_for_deferred(void)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = 3 } };
+	bool met = false, guard = false;
+	struct cairn_ep *ep;
+	struct cairn_defer *d;
+	struct cairn_watch *w;
+	int err, tfd;
+
+	T_CHECK((ep = cairn_ep_create(&err)) != NULL);
+	T_CHECK((tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK)) >= 0);
+	T_CHECK(timerfd_settime(tfd, 0, &its, NULL) == 0);
+	T_CHECK((w = cairn_ep_watch(ep, tfd, EPOLLIN, on_guard, &guard)) !=
+	    NULL);
+	T_CHECK((d = cairn_defer_create(ep, set_flag, &met)) != NULL);
+	cairn_defer_schedule(d);
+	while (!met && !guard)
+		T_CHECK(cairn_ep_dispatch_once(ep, -1) >= 0);
+	T_CHECK(met && !guard);
+	cairn_ep_unwatch(ep, w);
+	cairn_defer_destroy(d);
+	close(tfd);
+	cairn_ep_destroy(ep);
+}
+
 int
 main(void)
 {
@@ -108,5 +153,7 @@ main(void)
 	    "in order, before the entrypoint waits", t_outside);
 	T_RUN("ep-002", "deferred work scheduled by a handler runs once after "
 	    "it", t_handler);
+	T_RUN("ep-003", "dispatching does not sleep after deferred work ran "
+	    "(it may be what the caller waits for)", t_wait_for_deferred);
 	return t_done();
 }
