@@ -13,7 +13,8 @@
  * stream's "waiting" flag decides whether the server writes it; reads and
  * writes never block, whatever the server does to its copies. When arming
  * finds acknowledgements already there (no kick will come), the deferred
- * notification collects them.
+ * notification collects them; a blocking wait still sees them, since
+ * cairn_ep_dispatch_once() does not sleep after deferred work ran.
  *
  * We are armed (flag set) whenever a job is in flight and we are not
  * processing acknowledgements. The server hears of submitted jobs once the
