@@ -48,7 +48,18 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/cairn-bench-fs.XXXXXX")
 cairn_pid=
+step=setup
 cleanup() {
+	rc=$?
+	set +e	# else the kill's and wait's statuses end the clean-up early
+	if [ $rc -ne 0 ]; then
+		# set -e stops at the first failing command: say which step.
+		echo "bench/fs: failed (status $rc) during: $step" >&2
+		if [ -s "$work/cairn.log" ]; then
+			echo "bench/fs: the end of cairn's log:" >&2
+			tail -n 20 "$work/cairn.log" >&2
+		fi
+	fi
 	[ -n "$cairn_pid" ] && kill "$cairn_pid" 2>/dev/null && wait "$cairn_pid" 2>/dev/null
 	umount "$work/peer_mnt" 2>/dev/null || true
 	umount -l "$work/mnt" 2>/dev/null || true
@@ -143,17 +154,22 @@ for i in range(10000):
 # One side: $1 cairn|peer, $2 mount point. Sets W R C L M (rates, µs).
 run_side() {
 	up=${1}_up down=${1}_down mnt=$2
-	$up
-	t0=$(now); $pin dd if=/dev/zero of="$mnt/big" bs=1M count=128 conv=fsync 2>/dev/null; t1=$(now)
+	step="$1: mount"; $up
+	step="$1: sequential write"
+	t0=$(now); $pin dd if=/dev/zero of="$mnt/big" bs=1M count=128 conv=fsync status=none; t1=$(now)
 	W=$(rate 128 "$t0" "$t1")
-	$down; drop; $up
-	t0=$(now); $pin dd if="$mnt/big" of=/dev/null bs=1M 2>/dev/null; t1=$(now)
+	step="$1: remount"; $down; drop; $up
+	step="$1: cold read"
+	t0=$(now); $pin dd if="$mnt/big" of=/dev/null bs=1M status=none; t1=$(now)
 	R=$(rate 128 "$t0" "$t1")
+	step="$1: create 10,000 files"
 	t0=$(now); $pin python3 -c "$create" "$mnt/many"; $pin sync; t1=$(now)
 	C=$(rate 10000 "$t0" "$t1")
-	$down; drop; $up
+	step="$1: remount"; $down; drop; $up
+	step="$1: ls -l"
 	t0=$(now); $pin ls -l "$mnt/many" >/dev/null; t1=$(now)
 	L=$(python3 -c "import sys; print('%.1f' % ((float(sys.argv[2]) - float(sys.argv[1])) * 1e6 / 10000))" "$t0" "$t1")
+	step="$1: rm -r"
 	t0=$(now); $pin rm -r "$mnt/many"; $pin sync; t1=$(now)
 	M=$(rate 10000 "$t0" "$t1")
 }
@@ -166,16 +182,17 @@ for mode in $modes; do
 	2cpu)	pin= sfx=_2cpu ;;
 	*)	echo "bench/fs: unknown mode '$mode' (1cpu, 2cpu)" >&2; exit 1 ;;
 	esac
+	step="$mode: images"
 	rm -f "$work/cairn.img" "$work/peer.img"
 	mke2fs -q -F -t ext2 -b 4096 -I 256 "$work/cairn.img" "${size}M"
 	cp "$work/cairn.img" "$work/peer.img"
 	run_side cairn "$work/mnt"
 	cW=$W cR=$R cC=$C cL=$L cM=$M
 	cRSS=$(hwm vfs)
-	cairn_down
+	step="cairn: unmount"; cairn_down
 	run_side peer "$work/peer_mnt"
 	pRSS=$(hwm fuse2fs)
-	peer_down
+	step="peer: unmount"; peer_down
 	fig ext2_seq_write$sfx "$cW" "$W"
 	fig ext2_seq_read$sfx "$cR" "$R"
 	fig ext2_create_10k$sfx "$cC" "$C"
