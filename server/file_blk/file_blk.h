@@ -13,8 +13,11 @@
 #include <cairn/block.h>
 #include <cairn/env.h>
 
+#include "wb.h"
+
 #define FILE_BLK_QUEUE_DEPTH	128	/* default requests at the device */
 #define FILE_BLK_LOG_FAILURES	10	/* failed requests logged unasked */
+#define FILE_BLK_WRITE_BEHIND	(1u << 20)	/* page-cache mode, see uring.c */
 
 /* One client's session. */
 struct client {
@@ -49,6 +52,8 @@ struct main {
 	unsigned queued;		/* SQEs not yet submitted */
 	uint64_t failures;		/* requests the device failed */
 	unsigned sessions;
+	struct wb wb;			/* write-behind (page-cache mode) */
+	bool wb_failed;			/* one write-behind failure logged */
 };
 
 /* uring.c */

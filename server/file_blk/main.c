@@ -154,6 +154,10 @@ config_read(struct main *mn, char *host, size_t hcap, char *rom, size_t rcap)
 	if (xml_attr_get_bool(&mn->config, "direct", &mn->direct, &err) ==
 	    -EINVAL)
 		goto bad;
+	mn->wb.after = UINT64_MAX;	/* the default, set once we know */
+	if (xml_attr_get_size(&mn->config, "write_behind", &mn->wb.after,
+	    &err) == -EINVAL)
+		goto bad;
 	v = FILE_BLK_QUEUE_DEPTH;
 	if (xml_attr_get_u64(&mn->config, "queue_depth", &v, &err) == -EINVAL)
 		goto bad;
@@ -186,6 +190,16 @@ config_read(struct main *mn, char *host, size_t hcap, char *rom, size_t rcap)
 bad:
 	cairn_error(mn->env, "config:%u:%u: %s", err.line, err.col, err.msg);
 	cairn_exit(mn->env, 1);
+}
+
+/* Write-behind (see uring.c) matters only for writes to the page cache. */
+static void
+write_behind_default(struct main *mn)
+{
+	if (mn->direct || !mn->writeable)
+		mn->wb.after = 0;
+	else if (mn->wb.after == UINT64_MAX)
+		mn->wb.after = FILE_BLK_WRITE_BEHIND;
 }
 
 static void
@@ -226,6 +240,7 @@ image_open(struct main *mn, const char *host)
 		    mn->block_size < 512 ? " below 512-byte blocks" : "");
 		mn->direct = false;
 	}
+	write_behind_default(mn);
 	mn->block_count = (uint64_t)end / mn->block_size;
 	if ((uint64_t)end % mn->block_size)
 		cairn_warn(mn->env, "host resource \"%s\": ignoring the last "
@@ -275,7 +290,15 @@ construct(struct cairn_env *env)
 	    host[0] ? "image" : "ROM", host[0] ? host : rom,
 	    (unsigned long long)mn.block_count, mn.block_size,
 	    mn.writeable ? "writeable" : "read-only");
-	if (mn.verbose && host[0])
-		cairn_log(env, "%s", mn.direct ? "direct I/O" :
-		    "I/O through the page cache");
+	if (mn.verbose && host[0]) {
+		if (mn.direct)
+			cairn_log(env, "direct I/O");
+		else if (mn.wb.after == 0)
+			cairn_log(env, "I/O through the page cache, no "
+			    "write-behind");
+		else
+			cairn_log(env, "I/O through the page cache, "
+			    "write-behind after %llu bytes",
+			    (unsigned long long)mn.wb.after);
+	}
 }

@@ -13,22 +13,78 @@
  *
  * At most queue_depth requests are at the device; beyond that submit says
  * -EAGAIN and the framework offers the request again after a completion.
- * The SQ ring has queue_depth entries, so a request admitted always finds
- * an SQE, also when a short transfer is continued.
+ * The SQ ring has queue_depth entries and one more for write-behind, so a
+ * request admitted always finds an SQE, also when a short transfer is
+ * continued.
  *
  * A request whose session closed meanwhile simply finishes: the framework
  * keeps its buffer mapped until block_complete().
+ *
+ * Write-behind (page-cache mode only): the image's page cache is charged to
+ * our memory cgroup, kept at our RAM quota. Reclaim there can wait for
+ * pages under writeback but cannot write dirty ones; it leaves that to the
+ * host's flusher threads, which may be busy with other files for seconds
+ * (a host with a few hundred megabytes dirty is enough). With nothing
+ * reclaimable in time, the cgroup's OOM killer stops us. So we write back
+ * ourselves, in windows (wb.h): one sync_file_range over the image at a
+ * time, asynchronous, waiting for the previous window's writeback and
+ * starting the new one's, with writes held back (-EAGAIN) while two windows
+ * wait. What reclaim cannot touch stays below two windows plus a request,
+ * whatever the host does; pages under writeback it can wait for, and the
+ * rest of our page cache it can drop at once.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "file_blk.h"
 
+/* The user data of a write-behind SQE: not a request. */
+static char wb_tag;
+
+/* Start the next window's writeback if it is due. */
+static void
+writeback_kick(struct main *mn)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!wb_start(&mn->wb))
+		return;
+	if ((sqe = io_uring_get_sqe(&mn->ring)) == NULL) {
+		wb_finished(&mn->wb);	/* cannot happen: its entry is spare */
+		return;
+	}
+	io_uring_prep_sync_file_range(sqe, mn->fd, 0, 0,
+	    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE);
+	io_uring_sqe_set_data(sqe, &wb_tag);
+	mn->queued++;
+}
+
+static void
+writeback_done(struct main *mn, int res)
+{
+	wb_finished(&mn->wb);
+	if (res < 0 && !mn->wb_failed) {
+		/* Not fatal: the host's flusher threads still write back. */
+		mn->wb_failed = true;
+		cairn_warn(mn->env, "write-behind failed: %s (not logged "
+		    "again)", strerror(-res));
+	}
+	writeback_kick(mn);
+	/* Writes held back may go now. */
+	block_server_retry(mn->srv);
+}
+
 static void
 complete(struct main *mn, struct block_request *r, bool ok)
 {
+	if (r->op == BLOCK_OP_WRITE) {
+		wb_completed(&mn->wb, r->bytes);
+		writeback_kick(mn);
+	}
 	mn->in_flight--;
 	((struct client *)r->session_ctx)->in_flight--;
 	block_complete(r, ok);
@@ -69,8 +125,11 @@ uring_submit(void *ctx, struct block_request *r)
 {
 	struct main *mn = ctx;
 
-	if (mn->in_flight >= mn->queue_depth)
+	if (mn->in_flight >= mn->queue_depth ||
+	    (r->op == BLOCK_OP_WRITE && !wb_admit(&mn->wb)))
 		return -EAGAIN;
+	if (r->op == BLOCK_OP_WRITE)
+		wb_submitted(&mn->wb, r->bytes);
 	mn->in_flight++;
 	((struct client *)r->session_ctx)->in_flight++;
 	r->driver_data = 0;
@@ -163,7 +222,12 @@ reap(struct main *mn)
 	do {
 		n = 0;
 		io_uring_for_each_cqe(&mn->ring, head, cqe) {
-			finish(mn, io_uring_cqe_get_data(cqe), cqe->res);
+			void *data = io_uring_cqe_get_data(cqe);
+
+			if (data == &wb_tag)
+				writeback_done(mn, cqe->res);
+			else
+				finish(mn, data, cqe->res);
 			n++;
 		}
 		io_uring_cq_advance(&mn->ring, n);
@@ -190,7 +254,7 @@ uring_init(struct main *mn)
 {
 	int r;
 
-	r = io_uring_queue_init(mn->queue_depth, &mn->ring, 0);
+	r = io_uring_queue_init(mn->queue_depth + 1, &mn->ring, 0);
 	if (r < 0)
 		return r;
 	mn->cq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
