@@ -25,13 +25,10 @@
  * pages under writeback but cannot write dirty ones; it leaves that to the
  * host's flusher threads, which may be busy with other files for seconds
  * (a host with a few hundred megabytes dirty is enough). With nothing
- * reclaimable in time, the cgroup's OOM killer stops us. So we write back
- * ourselves, in windows (wb.h): one sync_file_range over the image at a
- * time, asynchronous, waiting for the previous window's writeback and
- * starting the new one's, with writes held back (-EAGAIN) while two windows
- * wait. What reclaim cannot touch stays below two windows plus a request,
- * whatever the host does; pages under writeback it can wait for, and the
- * rest of our page cache it can drop at once.
+ * reclaimable and nothing to wait for, the cgroup's OOM killer stops us.
+ * So after every window written we start writeback of the image ourselves
+ * (wb.h): one asynchronous sync_file_range at a time, the next as soon as
+ * it returned if a window filled meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,7 +55,7 @@ writeback_kick(struct main *mn)
 		return;
 	}
 	io_uring_prep_sync_file_range(sqe, mn->fd, 0, 0,
-	    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE);
+	    SYNC_FILE_RANGE_WRITE);
 	io_uring_sqe_set_data(sqe, &wb_tag);
 	mn->queued++;
 }
@@ -74,15 +71,13 @@ writeback_done(struct main *mn, int res)
 		    "again)", strerror(-res));
 	}
 	writeback_kick(mn);
-	/* Writes held back may go now. */
-	block_server_retry(mn->srv);
 }
 
 static void
 complete(struct main *mn, struct block_request *r, bool ok)
 {
 	if (r->op == BLOCK_OP_WRITE) {
-		wb_completed(&mn->wb, r->bytes);
+		wb_written(&mn->wb, r->bytes);
 		writeback_kick(mn);
 	}
 	mn->in_flight--;
@@ -125,11 +120,8 @@ uring_submit(void *ctx, struct block_request *r)
 {
 	struct main *mn = ctx;
 
-	if (mn->in_flight >= mn->queue_depth ||
-	    (r->op == BLOCK_OP_WRITE && !wb_admit(&mn->wb)))
+	if (mn->in_flight >= mn->queue_depth)
 		return -EAGAIN;
-	if (r->op == BLOCK_OP_WRITE)
-		wb_submitted(&mn->wb, r->bytes);
 	mn->in_flight++;
 	((struct client *)r->session_ctx)->in_flight++;
 	r->driver_data = 0;

@@ -4,22 +4,9 @@
  */
 #include "wb.h"
 
-bool
-wb_admit(const struct wb *w)
-{
-	return w->after == 0 || w->dirty + w->pending < 2 * w->after;
-}
-
 void
-wb_submitted(struct wb *w, uint64_t bytes)
+wb_written(struct wb *w, uint64_t bytes)
 {
-	w->pending += bytes;
-}
-
-void
-wb_completed(struct wb *w, uint64_t bytes)
-{
-	w->pending -= bytes < w->pending ? bytes : w->pending;
 	w->dirty += bytes;
 }
 

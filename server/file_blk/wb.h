@@ -1,19 +1,19 @@
 /*
  * file_blk's write-behind window (page-cache mode): when to start writeback
- * of the image and when to hold writes back. Pure bookkeeping, no I/O, so
- * that its bounds can be tested on their own (test/file_blk/wb.c); uring.c
- * issues the sync_file_range calls it asks for.
+ * of the image. Pure bookkeeping, no I/O, so that it can be tested on its
+ * own (test/file_blk/wb.c); uring.c issues the sync_file_range calls it
+ * asks for.
  * SPDX-License-Identifier: MIT
  *
- * Bytes go through three states: pending (a write in flight), dirty
- * (written, not yet in a writeback we started) and under our writeback.
- * Once `after` bytes are dirty and no writeback of ours is under way,
- * wb_start() says to start one (it waits for the previous one's pages and
- * starts writing the dirty ones). Writes are held back while dirty plus
- * pending bytes reach two windows. So the pages reclaim cannot touch
- * (dirty or about to be) stay below 2 * after plus one request, and a
- * writeback covers at most that much; a held write goes again once a
- * write completes or a writeback finishes, which then starts the next.
+ * Once `after` bytes were written since the last start and no writeback of
+ * ours is being started, wb_start() says to start one: a sync_file_range
+ * that begins writing out every dirty page of the image. When it returns,
+ * wb_finished(); a window filled meanwhile starts the next at once. So at
+ * any moment the image's dirty pages not yet under writeback are at most
+ * what was written since the running call began, and memory reclaim,
+ * which can wait for pages under writeback but cannot write dirty ones,
+ * always has something to wait for. Writes are never held back: where the
+ * pages are charged to us, reclaim's waiting paces the writer.
  */
 #ifndef FILE_BLK_WB_H
 #define FILE_BLK_WB_H
@@ -24,19 +24,14 @@
 struct wb {
 	uint64_t after;		/* window in bytes; 0: write-behind off */
 	uint64_t dirty;		/* written since the last start */
-	uint64_t pending;	/* writes in flight */
-	bool busy;		/* a writeback of ours is under way */
+	bool busy;		/* a writeback of ours is being started */
 };
 
-/* May a write go now? */
-bool wb_admit(const struct wb *w);
-/* A write of `bytes` went to the kernel. */
-void wb_submitted(struct wb *w, uint64_t bytes);
-/* It completed (failed or not: its pages may be dirty either way). */
-void wb_completed(struct wb *w, uint64_t bytes);
+/* A write of `bytes` completed (failed or not: its pages may be dirty). */
+void wb_written(struct wb *w, uint64_t bytes);
 /* Start a writeback now? If so, counts it as under way. */
 bool wb_start(struct wb *w);
-/* Our writeback finished. */
+/* Our sync_file_range returned. */
 void wb_finished(struct wb *w);
 
 #endif
