@@ -231,7 +231,8 @@ image_open(struct main *mn, const char *host)
 	 * Without O_DIRECT the image's page cache is charged to our memory
 	 * cgroup, which is kept at our RAM quota: pages under I/O or dirty
 	 * cannot be reclaimed at once, and a small quota then ends in the
-	 * cgroup's OOM killer. So the page cache is opt-in (direct="no").
+	 * cgroup's OOM killer (write-behind, uring.c, keeps the dirty ones
+	 * few). So the page cache is opt-in (direct="no").
 	 */
 	if (mn->direct && (mn->block_size < 512 ||
 	    fcntl(mn->fd, F_SETFL, fl | O_DIRECT) < 0)) {
