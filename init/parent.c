@@ -38,7 +38,10 @@ reply_session(struct rpc_pending *p, int status, uint64_t id, int cap,
 	rpc_reply(p, status, &r, sizeof(r), &cap, cap >= 0 ? 1 : 0);
 }
 
-/* Move quota between two PDs (caps at core). 0 or -EDQUOT with detail. */
+/*
+ * Move quota between two PDs (caps at core). 0, -EDQUOT (the source has
+ * not that much free) or -ESRCH (the target PD is gone), with detail.
+ */
 static int
 move_quota(int from_pd, int to_pd, uint64_t amount, char *detail,
     size_t cap)
@@ -55,10 +58,40 @@ move_quota(int from_pd, int to_pd, uint64_t amount, char *detail,
 	    sizeof(e), &got, NULL, NULL);
 	if (r == RPC_OK)
 		return 0;
+	if (r != PD_QUOTA_EXCEEDED) {
+		snprintf(detail, cap, "its client's PD is gone");
+		return -ESRCH;
+	}
 	e.detail[sizeof(e.detail) - 1] = '\0';
 	snprintf(detail, cap, "needs %llu bytes, has %llu",
 	    (unsigned long long)amount, (unsigned long long)e.available);
 	return -EDQUOT;
+}
+
+/*
+ * A closed session's quota goes back from its server to its client, or,
+ * when the client has exited meanwhile (its PD closed, what was left of
+ * its quota back with us), to us: child_exited() counted the whole of
+ * the client's quota as ours again, so core's books then agree.
+ */
+static void
+return_quota(struct init *in, struct child *server, int client_pd,
+    uint64_t quota, const char *service)
+{
+	char d[160];
+	int r = -ESRCH, own;
+
+	if (quota == 0 || server->pd < 0)
+		return;
+	if (client_pd >= 0)
+		r = move_quota(server->pd, client_pd, quota, d, sizeof(d));
+	if (r == -ESRCH && (own = rpc_mint(in->env->pd)) >= 0) {
+		r = move_quota(server->pd, own, quota, d, sizeof(d));
+		close(own);
+	}
+	if (r < 0)
+		cairn_warn(in->env, "server \"%s\" kept the quota of a closed "
+		    "%s session (%s)", server->name, service, d);
 }
 
 static struct session *
@@ -105,21 +138,17 @@ struct root_call {
 
 /*
  * The server answered a ROOT_CLOSE (or is gone): only now does the
- * session's quota go back to its client, the server having freed what the
- * session held.
+ * session's quota go back (return_quota()), the server having freed what
+ * the session held.
  */
 static void
 close_done(struct child *server, struct request *rq, int status)
 {
 	struct init *in = server->init;
-	char d[160];
 
 	if (status == RPC_E_DEAD)
 		cairn_warn(in->env, "server \"%s\" is gone", server->name);
-	if (rq->client_pd >= 0 && rq->quota && server->pd >= 0 &&
-	    move_quota(server->pd, rq->client_pd, rq->quota, d, sizeof(d)) < 0)
-		cairn_warn(in->env, "server \"%s\" kept the quota of a closed "
-		    "%s session (%s)", server->name, rq->service, d);
+	return_quota(in, server, rq->client_pd, rq->quota, rq->service);
 	if (rq->client_pd >= 0)
 		close(rq->client_pd);
 	rq->client_pd = -1;
@@ -447,8 +476,6 @@ h_session(struct rpc_msg *m)
 static void
 session_close(struct init *in, struct session *s)
 {
-	char d[160];
-
 	session_unlink(in, s);
 	if (s->server == NULL) {
 		cairn_session_close(in->env, s->server_id, -1);
@@ -473,12 +500,8 @@ session_close(struct init *in, struct session *s)
 			server_kick(s->server, p);
 		} else {
 			free(rq);
-			if (s->client && s->client->pd >= 0 &&
-			    move_quota(s->server->pd, s->client->pd, s->quota,
-			    d, sizeof(d)) < 0)
-				cairn_warn(in->env, "server \"%s\" kept the "
-				    "quota of a closed %s session (%s)",
-				    s->server->name, s->service, d);
+			return_quota(in, s->server, s->client ?
+			    s->client->pd : -1, s->quota, s->service);
 		}
 	}
 	free(s);
