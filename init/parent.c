@@ -59,7 +59,7 @@ move_quota(int from_pd, int to_pd, uint64_t amount, char *detail,
 	if (r == RPC_OK)
 		return 0;
 	if (r != PD_QUOTA_EXCEEDED) {
-		snprintf(detail, cap, "its client's PD is gone");
+		snprintf(detail, cap, "the PD to receive it is gone");
 		return -ESRCH;
 	}
 	e.detail[sizeof(e.detail) - 1] = '\0';

@@ -10,7 +10,8 @@
  * that begins writing out every dirty page of the image. When it returns,
  * wb_finished(); a window filled meanwhile starts the next at once. So at
  * any moment the image's dirty pages not yet under writeback are at most
- * what was written since the running call began, and memory reclaim,
+ * one window plus what was written since the running call began (a
+ * request in flight dirties its pages as it goes), and memory reclaim,
  * which can wait for pages under writeback but cannot write dirty ones,
  * always has something to wait for. Writes are never held back: where the
  * pages are charged to us, reclaim's waiting paces the writer.
